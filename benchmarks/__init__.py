@@ -1,0 +1,1 @@
+"""Benchmarks: statlogit against a peer, side by side in one process."""

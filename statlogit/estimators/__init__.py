@@ -1,0 +1,1 @@
+"""Floor 3: what users touch. One module per family."""
