@@ -48,13 +48,13 @@ def as_float_array(a, *, name, ndim=None, min_samples=1, allow_empty=False):
         entries.
     """
     arr = np.asarray(a)
-    if arr.dtype == object or np.iscomplexobj(arr):
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{name} must be real-valued; got complex entries.")
+    if arr.dtype.kind not in "biuf":
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{name} must be numeric; got dtype {arr.dtype}.") from exc
-        if np.iscomplexobj(arr):
-            raise ValueError(f"{name} must be real-valued; got complex entries.")
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional; got shape {arr.shape}.")
     if ndim is None and arr.ndim not in (1, 2):

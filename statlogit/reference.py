@@ -48,7 +48,7 @@ def solve_clarabel(problem, *, tol=TIGHT, max_iter=500):
 
 
 def lasso(X, y, alpha, *, fit_intercept=True):
-    r"""The lasso of scikit-learn, :math:`\frac{1}{2n}\lVert y - Xw - b\rVert^2 + \alpha\lVert w\rVert_1`.
+    r"""scikit-learn's lasso, :math:`\frac{1}{2n}\|y - Xw - b\|^2 + \alpha\|w\|_1`.
 
     Returns
     -------

@@ -112,7 +112,8 @@ def fista(smooth, prox, x0, *, step=1.0, tol=1e-8, max_iter=10_000, shrink=0.5,
         raise ValueError("The smooth part is not finite at the starting point x0.")
     y, theta = x.copy(), 1.0
     residual, n_iter = math.inf, 0
-    for n_iter in range(1, max_iter + 1):
+    while n_iter < max_iter:
+        n_iter += 1
         x_new, f_new, g_new, step = _backtrack(smooth, prox, y, f_y, g_y, step, shrink)
         residual = float(np.max(np.abs(y - x_new))) / step if x.size else 0.0
         if residual <= tol:

@@ -1,0 +1,85 @@
+"""Shared numba primitives against plain-numpy twins, including extreme arguments."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.special
+
+from statlogit.kernels import common
+
+EXTREME = np.concatenate([
+    np.linspace(-1000.0, 1000.0, 2001),
+    [-1e3, -745.0, -40.0, -37.0, -36.9, 0.0, 1e-300, 18.0, 18.1, 33.3, 33.4, 700.0, 1e3],
+])
+
+
+def test_log1pexp_matches_numpy_logaddexp():
+    got = common.log1pexp_array(EXTREME)
+    want = np.logaddexp(0.0, EXTREME)
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
+
+
+def test_log_sigmoid_matches_numpy():
+    got = common.log_sigmoid_array(EXTREME)
+    want = -np.logaddexp(0.0, -EXTREME)
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
+
+
+def test_sigmoid_matches_scipy_expit_without_overflow():
+    with np.errstate(over="raise"):
+        got = common.sigmoid_array(EXTREME)
+    np.testing.assert_allclose(got, scipy.special.expit(EXTREME), rtol=1e-15, atol=1e-300)
+
+
+@pytest.mark.parametrize("x", [-1e3, -50.0, -1.0, -0.7, -0.69, -1e-3, -1e-12, -1e-300])
+def test_log1mexp_is_accurate_on_both_branches(x):
+    want = float(np.log(-np.expm1(x))) if x > -0.69 else float(np.log1p(-np.exp(x)))
+    assert common.log1mexp(x) == pytest.approx(want, rel=1e-14)
+
+
+def test_log1mexp_at_zero_is_minus_infinity():
+    assert common.log1mexp(0.0) == -np.inf
+
+
+def test_logsumexp_rows_matches_scipy():
+    rng = np.random.default_rng(0)
+    a = rng.normal(scale=300.0, size=(50, 7))
+    a[3] = -np.inf
+    a[4, :3] = -np.inf
+    got = common.logsumexp_rows(a)
+    with np.errstate(divide="ignore"):
+        want = scipy.special.logsumexp(a, axis=1)
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+def test_segment_sums_and_counts_match_numpy():
+    rng = np.random.default_rng(1)
+    values = rng.standard_normal((200, 3))
+    codes = rng.integers(0, 7, size=200)
+    sums = common.segment_sums(values, codes, 8)
+    want = np.stack([values[codes == g].sum(axis=0) for g in range(8)])
+    np.testing.assert_allclose(sums, want, rtol=1e-13, atol=1e-13)
+    np.testing.assert_array_equal(common.segment_counts(codes, 8), np.bincount(codes, minlength=8))
+
+
+@pytest.mark.parametrize("n", [1, 2, 8, 64, 1024])
+@pytest.mark.parametrize("k", [1, 5])
+def test_fwht_equals_hadamard_product(n, k):
+    rng = np.random.default_rng(n + k)
+    a = rng.standard_normal((n, k))
+    before = a.copy()
+    np.testing.assert_allclose(common.fwht(a), scipy.linalg.hadamard(n) @ a, atol=1e-9)
+    np.testing.assert_array_equal(a, before)
+
+
+def test_fwht_is_its_own_inverse_up_to_n():
+    rng = np.random.default_rng(3)
+    v = rng.standard_normal(4096)
+    np.testing.assert_allclose(common.fwht(common.fwht(v)) / 4096, v, atol=1e-12)
+
+
+def test_fwht_rejects_non_power_of_two():
+    with pytest.raises(ValueError, match="power-of-two"):
+        common.fwht(np.ones(6))
