@@ -196,7 +196,7 @@ def check_sample_weight(sample_weight, n_samples):
     if np.any(w < 0):
         raise ValueError("sample_weight must be non-negative.")
     if not np.any(w > 0):
-        raise ValueError("sample_weight must have at least one positive entry.")
+        raise ValueError("sample_weight must have at least one positive entry; all are zero.")
     return w
 
 

@@ -1,0 +1,100 @@
+"""PRESTO benchmarks: one fit vs cvxpy+Clarabel, CV on soup, a large fit.
+
+Run with ``python -m benchmarks.bench_ordinal`` from the repository root.
+"""
+
+import time
+import warnings
+
+import numpy as np
+
+from benchmarks._harness import Case, peak_memory, report, time_call
+from statlogit import PrestoClassifier, PrestoClassifierCV, ProportionalOddsClassifier
+from statlogit.datasets import make_presto_ordinal
+
+REFERENCE_R_CV_SECONDS = 13 * 60  # method notes 2.4: reference R code, soup CV
+
+
+def _objective(X, y, intercept, coef, alpha):
+    eta = X @ coef.T + intercept
+    n = len(y)
+    cum = np.hstack([np.zeros((n, 1)), 1 / (1 + np.exp(-eta)), np.ones((n, 1))])
+    p = cum[np.arange(n), y + 1] - cum[np.arange(n), y]
+    return -np.mean(np.log(p)) + alpha * np.abs(np.diff(coef, axis=0, prepend=0)).sum()
+
+
+def _cpu_seconds(fn):
+    """CPU time of ``fn()`` (all threads): meaningful on a shared, loaded machine."""
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
+
+
+def cvxpy_cases():
+    from statlogit import reference
+
+    cases = []
+    for n, p in [(300, 5), (1000, 10)]:
+        X, y, _, _ = make_presto_ordinal(n, p, intercept=(0.0, 1.5, 3.0),
+                                         random_state=n)
+        alpha = 0.01
+
+        def ours(X=X, y=y, a=alpha):
+            model = PrestoClassifier(alpha=a, standardize=False, tol=1e-9).fit(X, y)
+            return _objective(X, y, model.intercept_, model.coef_, a)
+
+        def peer(X=X, y=y, a=alpha):
+            coef, intercept, _ = reference.presto(X, y, a, 4)
+            return _objective(X, y, intercept, coef, a)
+
+        cases.append(Case(name=f"one fit n={n} p={p} K=4", ours=ours, peer=peer,
+                          peer_name="cvxpy + Clarabel",
+                          check=lambda a, b: f"objective rel. diff {(a - b) / b:.1e}"))
+    return cases
+
+
+def soup_cv():
+    from simulations.ordinal import load_soup
+
+    X, y = load_soup()
+    model = PrestoClassifierCV(n_alphas=20, cv=5, random_state=0)
+    seconds, fitted = time_call(lambda: model.fit(X, y), repeats=3)
+    cpu = _cpu_seconds(lambda: model.fit(X, y))
+    print("\n## 5-fold CV on a 20-alpha path, soup (n=1847, p=22, K=6)\n")
+    print(f"statlogit: {seconds:.2f} s wall, {cpu:.2f} s CPU (goal < 5 s); "
+          f"reference R code (method notes, "
+          f"not run here): ~{REFERENCE_R_CV_SECONDS} s, ratio "
+          f"{REFERENCE_R_CV_SECONDS / seconds:.0f}x; alpha_/alpha_max = "
+          f"{fitted.alpha_ / fitted.alpha_max_:.3g}")
+
+
+def large_fit():
+    X, y, _, _ = make_presto_ordinal(100_000, 100, intercept=(0.0, 1.5, 3.0),
+                                     dev_prob=0.02, random_state=0)
+    model = PrestoClassifier(alpha=1e-3)
+    model.fit(X[:500], y[:500])  # JIT warm-up
+    start = time.perf_counter()
+    cpu = _cpu_seconds(lambda: model.fit(X, y))
+    seconds = time.perf_counter() - start
+    memory = peak_memory(lambda: PrestoClassifier(alpha=1e-3).fit(X, y))
+    print("\n## Single fit, n=100000, p=100, K=4\n")
+    print(f"PRESTO: {seconds:.2f} s wall, {cpu:.2f} s CPU (all threads), "
+          f"{model.n_iter_} Newton iterations, peak memory "
+          f"{memory / 2**20:.0f} MiB (X itself: {X.nbytes / 2**20:.0f} MiB)")
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    sub = slice(0, 20_000)
+    po_time, _ = time_call(lambda: ProportionalOddsClassifier().fit(X[sub], y[sub]),
+                           repeats=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sm_time, _ = time_call(lambda: OrderedModel(y[sub], X[sub], distr="logit").fit(
+            method="bfgs", disp=0, maxiter=2000), repeats=1, warmup=0)
+    print(f"proportional odds at n=20000: statlogit {po_time:.2f} s, statsmodels "
+          f"OrderedModel (BFGS) {sm_time:.2f} s, speed-up {sm_time / po_time:.1f}x")
+
+
+if __name__ == "__main__":
+    report(cvxpy_cases(), repeats=3, title="PRESTO one fit vs cvxpy + Clarabel")
+    soup_cv()
+    large_fit()

@@ -1,0 +1,203 @@
+"""R3D studies: Monte Carlo coverage/size/power (``r3d-coverage``) and a worked example
+(``r3d-example``)."""
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from simulations._registry import StudyResult, study
+from statlogit import R3D
+from statlogit.datasets import make_r3d_package, make_r3d_two_level, r3d_two_level_effect
+from statlogit.estimators._r3d_fit import KERNEL_CODES, fit_side
+from statlogit.simulation import monte_carlo
+
+DECILES = np.arange(1, 10) / 10
+TWO_LEVEL_RATE_JUMP = 0.5
+POOLED_GRID = 801
+
+# Uniform coverage / nullity rejection (Delta = 0, then Delta = 1) / homogeneity
+# rejection of an R3D-equivalent implementation, 500 replications (method notes,
+# section 3.3); "two-level" is design (b) there, whose nullity column is power.
+REFERENCE = {
+    ("pkg1", 200, "simple"): (0.910, 0.090, 1.00, 0.100),
+    ("pkg1", 200, "frechet"): (0.910, 0.090, 1.00, 0.084),
+    ("pkg1", 500, "simple"): (0.914, 0.086, 1.00, 0.084),
+    ("pkg1", 500, "frechet"): (0.926, 0.074, 1.00, 0.074),
+    ("pkg2", 200, "simple"): (0.856, 0.144, np.nan, 0.116),
+    ("pkg2", 200, "frechet"): (0.858, 0.142, np.nan, 0.122),
+    ("pkg2", 500, "simple"): (0.904, 0.096, np.nan, 0.082),
+    ("pkg2", 500, "frechet"): (0.904, 0.096, np.nan, 0.076),
+    ("two-level", 200, "simple"): (0.902, 0.192, np.nan, 0.482),
+    ("two-level", 200, "frechet"): (0.902, 0.196, np.nan, 0.554),
+    ("two-level", 500, "simple"): (0.908, 0.378, np.nan, 0.726),
+    ("two-level", 500, "frechet"): (0.908, 0.410, np.nan, 0.878),
+}
+
+
+@lru_cache
+def _two_level_truth(delta):
+    """True tau on the decile grid (quadrature of numerical quantiles: ~2 s, cached)."""
+    return r3d_two_level_effect(DECILES, delta=delta, delta_rate=TWO_LEVEL_RATE_JUMP)
+
+
+def _design(rng, design, n, delta):
+    """Data and the true effect curve on the decile grid."""
+    if design == "two-level":
+        x, Y = make_r3d_two_level(n, 50, delta=delta, delta_rate=TWO_LEVEL_RATE_JUMP,
+                                  random_state=rng)
+        return x, Y, _two_level_truth(delta)
+    x, Y, _ = make_r3d_package(n, 50, delta=delta, dgp=int(design[-1]),
+                               random_state=rng)
+    return x, Y, np.full(DECILES.size, float(delta))
+
+
+def pooled_quantile_rd(x, Y, quantiles, h, *, p=2, kernel="epanechnikov"):
+    """Quantile RD on the pooled micro data (local polynomial distribution regression).
+
+    Regressing :math:`1\\{Y_{ij} \\le y\\}` on :math:`X_i` over all observations equals,
+    with equal sample sizes, regressing the units' empirical cdfs; the limits of the
+    pooled cdf on each side are inverted at ``quantiles``. This targets the jump in the
+    quantiles of the *pooled* (mixture) distribution, not the R3D estimand.
+    """
+    values = np.concatenate(Y)
+    grid = np.quantile(values, np.linspace(0.0, 1.0, POOLED_GRID))
+    cdfs = np.array([np.searchsorted(np.sort(y), grid, side="right") / y.size
+                     for y in Y])
+    bandwidths = np.full(POOLED_GRID, h)
+    limits = []
+    for plus in (True, False):
+        fit = fit_side(x, cdfs, np.ones(x.size), bandwidths, p, KERNEL_CODES[kernel],
+                       plus, what="the pooled cdf")
+        cdf = np.clip(np.maximum.accumulate(fit.coef[0]), 0.0, 1.0)
+        limits.append(grid[np.minimum(np.searchsorted(cdf, quantiles), POOLED_GRID - 1)])
+    return limits[0] - limits[1]
+
+
+def _replicate(rng, design, n, method, delta, parity):
+    x, Y, truth = _design(rng, design, n, delta)
+    est = R3D(method=method, quantiles=DECILES, n_bootstrap=200,
+              parity=None if parity == "paper" else parity, random_state=rng).fit(x, Y)
+    error = est.tau_ - truth
+    out = {
+        "covered": float(np.all((est.band_[:, 0] <= truth) & (est.band_[:, 1] >= truth))),
+        "reject_nullity": float(est.test_nullity().p_value < 0.05),
+        "reject_homogeneity": float(est.test_homogeneity().p_value < 0.05),
+        "median_h": float(np.median(est.bandwidth_)),
+        **{f"err_{k}": e for k, e in enumerate(error)},
+    }
+    if design == "two-level":
+        pooled = pooled_quantile_rd(x, Y, DECILES, float(np.median(est.bandwidth_)))
+        out.update({f"pooled_err_{k}": e for k, e in enumerate(pooled - truth)})
+    return out
+
+
+def _summarise(raw):
+    keys = ["design", "n", "method", "parity", "delta"]
+    rows = []
+    for key, part in raw.groupby(keys, sort=False):
+        errors = part[[f"err_{k}" for k in range(DECILES.size)]].to_numpy()
+        row = dict(zip(keys, key, strict=True))
+        row.update(
+            mean_abs_bias=np.mean(np.abs(errors.mean(axis=0))),
+            mean_rmse=np.mean(np.sqrt((errors**2).mean(axis=0))),
+            coverage=part["covered"].mean(),
+            reject_nullity=part["reject_nullity"].mean(),
+            reject_homogeneity=part["reject_homogeneity"].mean(),
+            median_h=part["median_h"].median(),
+        )
+        pooled_cols = [f"pooled_err_{k}" for k in range(DECILES.size)]
+        if pooled_cols[0] in part and part[pooled_cols[0]].notna().all():
+            row["pooled_mean_abs_bias"] = np.mean(np.abs(part[pooled_cols].mean()))
+        ref = REFERENCE.get((row["design"], row["n"], row["method"]))
+        if ref is not None:
+            row["R3D_coverage"] = ref[0]
+            row["R3D_reject_nullity"] = ref[2] if row["delta"] == 1 else (
+                ref[1] if row["delta"] == 0 else np.nan)
+            row["R3D_reject_homogeneity"] = ref[3]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@study("r3d-coverage", reps=500, quick_reps=25)
+def run_coverage(reps, *, n_jobs=None, seed=0, quick=False):
+    """R3D Monte Carlo: bias, RMSE, uniform coverage, nullity size/power, pooled Q-RD bias."""
+    methods = ["simple", "frechet"]
+    sizes = [500] if quick else [200, 500]
+    grid = [
+        {"design": ["pkg1"], "n": sizes, "method": methods,
+         "delta": [0, 1] if quick else [0, 1, 2], "parity": ["paper", "R3D"]},
+        {"design": ["pkg2", "two-level"], "n": sizes, "method": methods,
+         "delta": [0], "parity": ["paper"]},
+    ]
+    raw = monte_carlo(_replicate, reps, grid=grid, seed=seed, n_jobs=n_jobs)
+    table = _summarise(raw)
+    notes = (
+        "Deciles, Epanechnikov, p = 2, automatic bandwidths, 200 multiplier draws, "
+        "50 draws per unit. `parity=paper` is statlogit's default, `R3D` reproduces the "
+        "reference package. Columns `R3D_*` are the reference procedure's rates from an "
+        "R3D-equivalent implementation (500 replications, method notes section 3.3); "
+        "the paper's own tables were not retrievable. Coverage MC s.e. is about "
+        f"{np.sqrt(0.92 * 0.08 / reps):.3f} here. `two-level` is the paper's DGP 2 with "
+        "a jump of 0.5 in the exponential rate (heterogeneous tau(q)); "
+        "`pooled_mean_abs_bias` is the quantile RD on the pooled micro data, which "
+        "targets quantiles of the mixture, not the average unit quantile function.")
+    return StudyResult(raw=raw, table=table, figure=_coverage_figure(table), notes=notes)
+
+
+def _coverage_figure(table):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    cells = table[table["delta"] == 0].reset_index(drop=True)
+    labels = [f"{r.design.replace('two-level', '2-level')}\nn={r.n}\n{r.method[:4]}"
+              f"\n{r.parity}" for r in cells.itertuples()]
+    ax.bar(np.arange(len(cells)), cells["coverage"], color="C0", label="statlogit")
+    if "R3D_coverage" in cells:
+        ax.plot(np.arange(len(cells)), cells["R3D_coverage"], "k_", ms=14, mew=2,
+                label="R3D (reference run)")
+    ax.axhline(0.95, color="C3", lw=0.8, label="nominal 0.95")
+    ax.set_xticks(np.arange(len(cells)), labels, fontsize=6)
+    ax.set(ylim=(0.7, 1.0), ylabel="uniform coverage")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+@study("r3d-example", reps=1, quick_reps=1)
+def run_example(reps, *, n_jobs=None, seed=0, quick=False):
+    """R3D worked example: effect curve and uniform band on the two-level design."""
+    rng = np.random.default_rng(seed)
+    quantiles = np.arange(1, 20) / 20
+    x, Y = make_r3d_two_level(1000, 100, delta=0.0, delta_rate=TWO_LEVEL_RATE_JUMP,
+                              random_state=rng)
+    truth = r3d_two_level_effect(quantiles, delta_rate=TWO_LEVEL_RATE_JUMP)
+    fits = {m: R3D(method=m, quantiles=quantiles, random_state=rng).fit(x, Y)
+            for m in ("simple", "frechet")}
+    pooled = pooled_quantile_rd(x, Y, quantiles, float(np.median(fits["simple"].bandwidth_)))
+    table = pd.DataFrame({"quantile": quantiles, "truth": truth,
+                          "pooled_quantile_rd": pooled})
+    for method, est in fits.items():
+        table[f"tau_{method}"] = est.tau_
+        table[f"lower_{method}"] = est.band_[:, 0]
+        table[f"upper_{method}"] = est.band_[:, 1]
+    tests = {m: (est.test_nullity().p_value, est.test_homogeneity().p_value)
+             for m, est in fits.items()}
+    notes = "; ".join(f"{m}: nullity p = {p0:.3f}, homogeneity p = {p1:.3f}"
+                      for m, (p0, p1) in tests.items())
+    return StudyResult(raw=table, table=table, figure=_example_figure(fits, table),
+                       notes="Two-level design (b), n = 1000 units x 100 draws. " + notes)
+
+
+def _example_figure(fits, table):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True)
+    for ax, est in zip(axes, fits.values(), strict=True):
+        est.plot(ax=ax)
+        ax.plot(table["quantile"], table["truth"], "k--", lw=1, label="true tau(q)")
+        ax.plot(table["quantile"], table["pooled_quantile_rd"], ":", color="C3",
+                label="pooled quantile RD")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,238 @@
+"""SketchedLinearRegression against numpy.linalg.lstsq and the l-infinity theory."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from statlogit import SketchedLinearRegression
+from statlogit.datasets import make_coherent_regression, make_spike_regression
+from statlogit.sketches import SKETCHES, GaussianSketch
+
+ALL_SKETCHES = sorted(SKETCHES)
+DENSE_SKETCHES = ["gaussian", "srht"]
+
+
+def lstsq_with_intercept(X, y):
+    design = np.column_stack([np.ones(len(y)), X])
+    return np.linalg.lstsq(design, y, rcond=None)[0]
+
+
+def ill_conditioned_design(n, d, condition, rng, residual_norm=1.0):
+    """X with singular values logspaced from 1 to 1/condition; y = X beta + r, r _|_ X."""
+    u, _ = np.linalg.qr(rng.standard_normal((n, d + 1)))
+    v, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    X = (u[:, :d] * np.logspace(0, -np.log10(condition), d)) @ v.T
+    beta = rng.standard_normal(d)
+    return X, X @ beta + residual_norm * u[:, d], beta
+
+
+def linf_ratio(X, y, coef):
+    """sqrt(d) ||coef - x*||_inf / (||r|| ||A^+||), the test metric of the notes."""
+    exact = np.linalg.lstsq(X, y, rcond=None)[0]
+    residual = np.linalg.norm(y - X @ exact)
+    sigma_min = np.linalg.svd(X, compute_uv=False).min()
+    return np.sqrt(X.shape[1]) * np.abs(coef - exact).max() * sigma_min / residual
+
+
+@parametrize_with_checks([
+    SketchedLinearRegression(),
+    SketchedLinearRegression(solver="sketch-and-solve", sketch="gaussian",
+                             random_state=0),
+])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# ----------------------------------------------------------------------- exact mode
+@pytest.mark.parametrize("sketch", ALL_SKETCHES)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_precondition_matches_lstsq_on_gaussian_design(sketch, fit_intercept):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5000, 12)) + 3.0
+    y = X @ rng.standard_normal(12) + 5.0 + rng.standard_normal(5000)
+    model = SketchedLinearRegression(sketch=sketch, fit_intercept=fit_intercept,
+                                     random_state=1).fit(X, y)
+    if fit_intercept:
+        want = lstsq_with_intercept(X, y)
+        got = np.r_[model.intercept_, model.coef_]
+    else:
+        want, got = np.linalg.lstsq(X, y, rcond=None)[0], model.coef_
+        assert model.intercept_ == 0.0
+    assert np.linalg.norm(got - want) <= 1e-10 * np.linalg.norm(want)
+    assert model.rank_ == 12 and model.n_iter_ <= 5 and model.linf_bound_ < 1e-8
+
+
+@pytest.mark.parametrize("condition", [1e2, 1e4, 1e6])
+def test_precondition_matches_lstsq_on_ill_conditioned_designs(condition):
+    X, y, _ = ill_conditioned_design(8000, 20, condition, np.random.default_rng(3), 1e-6)
+    want = np.linalg.lstsq(X, y, rcond=None)[0]
+    model = SketchedLinearRegression(fit_intercept=False, random_state=0).fit(X, y)
+    assert np.linalg.norm(model.coef_ - want) <= 1e-10 * np.linalg.norm(want)
+
+
+def test_precondition_matches_lstsq_on_coherent_design():
+    X, y = make_coherent_regression(4096, 16, random_state=4)
+    model = SketchedLinearRegression(sketch="countsketch", random_state=0).fit(X, y)
+    want = lstsq_with_intercept(X, y)
+    got = np.r_[model.intercept_, model.coef_]
+    assert np.linalg.norm(got - want) <= 1e-10 * np.linalg.norm(want)
+
+
+@pytest.mark.parametrize("condition", [1e4, 1e6])
+def test_precondition_error_is_near_lapack_when_conditioning_limits_both(condition):
+    """Large residual, ill-conditioned: neither solver reaches 1e-10, quietly."""
+    X, y, beta = ill_conditioned_design(8000, 20, condition, np.random.default_rng(3))
+    lapack_error = np.linalg.norm(np.linalg.lstsq(X, y, rcond=None)[0] - beta)
+    model = SketchedLinearRegression(fit_intercept=False, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(X, y)
+    assert model.n_iter_ < model.max_iter
+    assert np.linalg.norm(model.coef_ - beta) <= 20 * lapack_error
+
+
+def test_precondition_warns_when_refinement_cannot_converge():
+    X, y, _ = ill_conditioned_design(3000, 10, 1e4, np.random.default_rng(5))
+    model = SketchedLinearRegression(max_iter=1, tol=1e-16, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="after 1 iterations"):
+        model.fit(X, y)
+    assert np.all(np.isfinite(model.coef_))
+
+
+# ---------------------------------------------------------------- approximate mode
+@pytest.mark.parametrize("sketch", DENSE_SKETCHES)
+@pytest.mark.parametrize("design", ["gaussian", "coherent", "spike"])
+def test_sketch_and_solve_linf_error_is_within_theory(sketch, design):
+    n, d = 2048, 16
+    if design == "gaussian":
+        rng = np.random.default_rng(11)
+        X = rng.standard_normal((n, d))
+        y = X @ rng.standard_normal(d) + rng.standard_normal(n)
+    elif design == "coherent":
+        X, y = make_coherent_regression(n, d, random_state=12)
+    else:
+        X, y = make_spike_regression(n, d, random_state=13)
+    for m in (128, 512):
+        scale = np.sqrt(d / m) * np.sqrt(np.log(d))
+        for seed in range(4):
+            model = SketchedLinearRegression(sketch=sketch, sketch_size=m,
+                                             solver="sketch-and-solve",
+                                             fit_intercept=False, random_state=seed)
+            ratio = linf_ratio(X, y, model.fit(X, y).coef_)
+            assert ratio <= 3.0 * scale, (m, seed, ratio / scale)
+
+
+def test_linf_bound_covers_the_error_on_a_gaussian_design():
+    rng = np.random.default_rng(21)
+    X = rng.standard_normal((2048, 8))
+    y = X @ np.ones(8) + rng.standard_normal(2048)
+    exact = np.linalg.lstsq(X, y, rcond=None)[0]
+    covered = []
+    for seed in range(40):
+        model = SketchedLinearRegression(sketch="gaussian", sketch_size=200,
+                                         solver="sketch-and-solve", fit_intercept=False,
+                                         delta=0.05, random_state=seed).fit(X, y)
+        covered.append(np.abs(model.coef_ - exact).max() <= model.linf_bound_)
+    assert np.mean(covered) >= 0.9
+
+
+@pytest.mark.parametrize("sketch", ["countsketch", "sparse_sign", "osnap"])
+def test_sketch_and_solve_with_sparse_sketch_warns(sketch):
+    X, y = make_spike_regression(512, 4, random_state=0)
+    model = SketchedLinearRegression(sketch=sketch, solver="sketch-and-solve",
+                                     random_state=0)
+    with pytest.warns(UserWarning, match="no coordinate-wise"):
+        model.fit(X, y)
+
+
+def test_default_sketch_sizes_and_eps_rule():
+    X, y = make_coherent_regression(20000, 10, random_state=0)
+    assert SketchedLinearRegression().fit(X, y).sketch_size_ == 40
+    model = SketchedLinearRegression(solver="sketch-and-solve", random_state=0)
+    assert model.fit(X, y).sketch_size_ == 160
+    model = SketchedLinearRegression(solver="sketch-and-solve", eps=0.5, delta=0.05,
+                                     random_state=0)
+    assert model.fit(X, y).sketch_size_ == 10 + int(np.ceil(8 * 10 * np.log(400)))
+    with pytest.warns(UserWarning, match="needs sketch_size"):
+        SketchedLinearRegression(solver="sketch-and-solve", eps=0.05).fit(X[:500], y[:500])
+
+
+def test_sketch_operator_instance_is_used_and_left_untouched():
+    X, y = make_coherent_regression(2048, 8, random_state=1)
+    operator = GaussianSketch(64, random_state=3)
+    model = SketchedLinearRegression(sketch=operator, solver="sketch-and-solve")
+    first = model.fit(X, y).coef_
+    assert model.sketch_size_ == 64 and not hasattr(operator, "n_rows_")
+    np.testing.assert_array_equal(clone(model).fit(X, y).coef_, first)
+
+
+# ---------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(("params", "match"), [
+    ({"sketch_size": 3}, "between n_features=5"),
+    ({"sketch_size": 500}, "n_samples=100"),
+    ({"sketch": "fourier"}, "Unknown sketch"),
+    ({"solver": "qr"}, "solver must be one of"),
+    ({"eps": 2.0}, "eps must be <= 1"),
+    ({"delta": 0.0}, "delta must be > 0"),
+    ({"max_iter": 0}, "max_iter must be >= 1"),
+])
+def test_bad_parameters_raise(params, match):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((100, 5)), rng.standard_normal(100)
+    with pytest.raises(ValueError, match=match):
+        SketchedLinearRegression(**params).fit(X, y)
+
+
+def test_bad_data_raise():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((100, 5)), rng.standard_normal(100)
+    X_nan = X.copy()
+    X_nan[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        SketchedLinearRegression().fit(X_nan, y)
+    y_inf = y.copy()
+    y_inf[0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        SketchedLinearRegression().fit(X, y_inf)
+    with pytest.raises(ValueError, match="n_samples=4, n_features=5"):
+        SketchedLinearRegression().fit(X[:4], y[:4])
+
+
+@pytest.mark.parametrize("solver", ["precondition", "sketch-and-solve"])
+def test_rank_deficient_design_warns_and_returns_minimum_norm(solver):
+    rng = np.random.default_rng(8)
+    base = rng.standard_normal((3000, 4))
+    X = np.column_stack([base, base[:, 0] + base[:, 1]])
+    y = base @ np.arange(1.0, 5.0) + 0.1 * rng.standard_normal(3000)
+    model = SketchedLinearRegression(solver=solver, fit_intercept=False,
+                                     sketch_size=200, random_state=0)
+    with pytest.warns(UserWarning, match="rank"):
+        model.fit(X, y)
+    assert model.rank_ == 4 and np.all(np.isfinite(model.coef_))
+    minimum_norm = np.linalg.pinv(X) @ y
+    tolerance = 1e-10 if solver == "precondition" else 0.05
+    np.testing.assert_allclose(model.coef_, minimum_norm, atol=tolerance)
+
+
+# ------------------------------------------------------------------ sklearn extras
+def test_pandas_names_pickle_and_determinism():
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(rng.standard_normal((300, 3)), columns=["a", "b", "c"])
+    y = frame.to_numpy() @ [1.0, -2.0, 0.5] + rng.standard_normal(300)
+    with pytest.raises(NotFittedError):
+        SketchedLinearRegression().predict(frame)
+    model = SketchedLinearRegression(solver="sketch-and-solve", random_state=4)
+    model.fit(frame, y)
+    np.testing.assert_array_equal(model.feature_names_in_, ["a", "b", "c"])
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(frame), model.predict(frame))
+    np.testing.assert_array_equal(clone(model).fit(frame, y).coef_, model.coef_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(frame)
