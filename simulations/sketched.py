@@ -129,6 +129,8 @@ def _linf_figure(table, designs):
         theory = part.drop_duplicates("m")
         ax.plot(theory["m"], theory["theory_median"], "k:", label="Gaussian theory")
         ax.set(xscale="log", yscale="log", xlabel="sketch size m", title=design)
+        ax.set_xticks(theory["m"], labels=[str(m) for m in theory["m"]], minor=False)
+        ax.xaxis.set_minor_locator(plt.NullLocator())
     np.atleast_1d(axes)[0].set_ylabel("error ratio (solid: median, dashed: p99)")
     np.atleast_1d(axes)[-1].legend(fontsize=7)
     fig.tight_layout()
