@@ -10,7 +10,24 @@ from statlogit.estimators._expectations_base import (
 )
 
 
-class MonteCarloExpectations(BaseExpectations):
+class _Baseline(BaseExpectations):
+    """Shared parameters and ``fit`` of the non-adaptive baselines."""
+
+    def __init__(self, budget=20_000, random_state=None):
+        self.budget = budget
+        self.random_state = random_state
+
+    def fit(self, func, distribution):
+        """Estimate; same arguments as :meth:`MultipleExpectations.fit`."""
+        problem = ExpectationProblem(func, distribution)
+        budget = check_budget(self.budget)
+        rng = resolve_rng(self.random_state)
+        self._estimate(problem, budget, rng)
+        self.n_evaluations_ = budget
+        return self
+
+
+class MonteCarloExpectations(_Baseline):
     r"""Plain Monte Carlo for J expectations.
 
     One law: N points from f, :math:`\hat I_j = N^{-1}\sum_i \varphi_j(X_i)` (one
@@ -25,21 +42,11 @@ class MonteCarloExpectations(BaseExpectations):
     random_state : None, int, SeedSequence or Generator
     """
 
-    def __init__(self, budget=20_000, random_state=None):
-        self.budget = budget
-        self.random_state = random_state
-
-    def fit(self, func, distribution):
-        """Estimate; same arguments as :meth:`MultipleExpectations.fit`."""
-        problem = ExpectationProblem(func, distribution)
-        budget = check_budget(self.budget)
-        rng = resolve_rng(self.random_state)
+    def _estimate(self, problem, budget, rng):
         if problem.n_laws == 1:
             self._set_results(problem.evaluate(problem.sample_initial(budget, rng)), 0.0)
         else:
             self._fit_individual(problem, budget, rng)
-        self.n_evaluations_ = budget
-        return self
 
     def _fit_individual(self, problem, budget, rng):
         n_laws = problem.n_laws
@@ -58,7 +65,7 @@ class MonteCarloExpectations(BaseExpectations):
         self.std_errors_ = np.sqrt(variances)
 
 
-class MixtureISExpectations(BaseExpectations):
+class MixtureISExpectations(_Baseline):
     r"""Multiple importance sampling with the balance heuristic ("MC mixture").
 
     N points from :math:`q = J^{-1}\sum_j f_j` and
@@ -72,20 +79,10 @@ class MixtureISExpectations(BaseExpectations):
     random_state : None, int, SeedSequence or Generator
     """
 
-    def __init__(self, budget=20_000, random_state=None):
-        self.budget = budget
-        self.random_state = random_state
-
-    def fit(self, func, distribution):
-        """Estimate; same arguments as :meth:`MultipleExpectations.fit`."""
-        problem = ExpectationProblem(func, distribution)
-        budget = check_budget(self.budget)
-        rng = resolve_rng(self.random_state)
+    def _estimate(self, problem, budget, rng):
         X = problem.sample_initial(budget, rng)
         values = problem.evaluate(X)
         log_laws = problem.log_laws(X)
         log_q = problem.log_initial(log_laws)
         ratios = np.exp(log_laws[:, problem.law_index()] - log_q[:, None])
         self._set_results(values * ratios, 0.0)
-        self.n_evaluations_ = budget
-        return self
