@@ -10,7 +10,8 @@ the weighted Gram matrices; BLAS class by class for many), solves the
 lasso-penalised quadratic model by coordinate descent (``lasso_qp_cd``), and
 backtracks on the true objective; points where a training row would get a
 non-positive probability for any class have objective ``inf`` and are rejected by the
-line search (see :func:`solve` for fits that end on that boundary). Convergence is
+line search. Fits whose optimum lies on that boundary stall there and are finished by
+a short log-barrier path (:func:`_barrier_polish`). Convergence is
 quadratic near the optimum, so tight tolerances are cheap; the cost per iteration is
 :math:`O(n p^2 K)`.
 """
@@ -32,6 +33,12 @@ MAX_SWEEPS = 1_000
 RECENTER = 0.01
 STALL = 1e-12
 BLAS_MIN_FEATURES = 48
+BARRIER_START = 1e-4
+BARRIER_SHRINK = 10.0
+BARRIER_GAP = 1e-9
+BARRIER_CURVATURE_FLOOR = 1e-6
+BARRIER_BOUNDARY_FRACTION = 0.9
+BARRIER_SWEEPS = 100
 
 
 @dataclass
@@ -95,6 +102,7 @@ class CumulativeLogitLoss:
         self.n = X.shape[0]
         self._rows = [np.flatnonzero(y == c) for c in range(n_classes)]
         self._design_by_class = None
+        self._mask = None
         if X.shape[1] >= BLAS_MIN_FEATURES:
             self._design_by_class = [
                 np.hstack([np.ones((rows.size, 1)), X[rows]]) for rows in self._rows]
@@ -103,15 +111,60 @@ class CumulativeLogitLoss:
         intercepts, slopes = boundaries(theta)
         return np.ascontiguousarray(self.X @ slopes.T + intercepts)
 
-    def value(self, theta):
-        return neg_loglik(self.eta(theta), self.y) / self.n
+    def value(self, theta, barrier=0.0):
+        """Mean negative log-likelihood, plus the crossing barrier when ``barrier > 0``."""
+        eta = self.eta(theta)
+        total = neg_loglik(eta, self.y)
+        if barrier > 0.0 and np.isfinite(total):
+            total += self._barrier_terms(eta, barrier)[0]
+        return total / self.n
 
-    def derivatives(self, theta):
-        """``(value, gradient, hessian)`` in the flattened ``theta`` coordinates."""
-        value, g_eta, h_diag, h_off = neg_loglik_derivatives(self.eta(theta), self.y)
+    def derivatives(self, theta, barrier=0.0):
+        r"""``(value, gradient, hessian)`` in the flattened ``theta`` coordinates.
+
+        With ``barrier = mu > 0`` the value is that of :meth:`value` with the same
+        ``barrier``: the likelihood plus :math:`-(\mu/n)\sum \log(\eta_{i,k+1} -
+        \eta_{ik})` over the crossing gaps that no likelihood term already guards.
+        """
+        eta = self.eta(theta)
+        value, g_eta, h_diag, h_off = neg_loglik_derivatives(eta, self.y)
         if not np.isfinite(value):
             return value, None, None
+        if barrier > 0.0:
+            extra, g_gap, h_gap = self._barrier_terms(eta, barrier)
+            value += extra
+            g_eta[:, :-1] -= g_gap
+            g_eta[:, 1:] += g_gap
+            h_diag[:, :-1] += h_gap
+            h_diag[:, 1:] += h_gap
+            h_off -= h_gap
+            return (value / self.n, self._gradient(g_eta),
+                    self._hessian(h_diag, h_off, dense=True))
         return value / self.n, self._gradient(g_eta), self._hessian(h_diag, h_off)
+
+    def _barrier_terms(self, eta, mu):
+        r"""Log barrier on the gaps :math:`\eta_{i,k+1} - \eta_{ik}` of each row,
+        except the gap of the row's own (middle) class, which its likelihood term
+        already keeps positive. Returns ``(value, d/dgap, d2/dgap2)`` per gap (the
+        derivatives zero where there is no barrier)."""
+        gaps = np.diff(eta, axis=1)
+        mask = self._barrier_mask(gaps.shape)
+        safe = np.where(mask, gaps, 1.0)
+        value = -mu * float(np.sum(np.log(safe)))
+        inverse = np.where(mask, 1.0 / safe, 0.0)
+        curvature = mu * inverse * inverse
+        # Negligible curvature of far-from-active gaps is dropped (the gradient
+        # stays exact): it keeps the Gram matrices as sparse as without barrier.
+        curvature[curvature < BARRIER_CURVATURE_FLOOR] = 0.0
+        return value, -mu * inverse, curvature
+
+    def _barrier_mask(self, shape):
+        if self._mask is None or self._mask.shape != shape:
+            mask = np.ones(shape, dtype=bool)
+            middle = np.flatnonzero((self.y > 0) & (self.y < self.n_boundaries))
+            mask[middle, self.y[middle] - 1] = False
+            self._mask = mask
+        return self._mask
 
     def _gradient(self, g_eta):
         grad = np.empty((self.n_boundaries, self.X.shape[1] + 1))
@@ -119,11 +172,19 @@ class CumulativeLogitLoss:
         grad[:, 1:] = reverse_cumsum(g_eta.T @ self.X, axis=0)
         return (grad / self.n).ravel()
 
-    def _hessian(self, h_diag, h_off):
-        """Exact Hessian in ``theta``, from the per-boundary Gram blocks."""
+    def _hessian(self, h_diag, h_off, dense=False):
+        """Exact Hessian in ``theta``, from the per-boundary Gram blocks.
+
+        ``dense``: the curvature is not confined to a row's own class boundaries
+        (barrier terms), so the class-by-class shortcut does not apply.
+        """
         m, q = self.n_boundaries, self.X.shape[1] + 1
-        hess = (self._blocks_by_class(h_diag, h_off) if self._design_by_class
-                else self._blocks_numba(h_diag, h_off))
+        if self._design_by_class and dense:
+            hess = self._blocks_dense(h_diag, h_off)
+        elif self._design_by_class:
+            hess = self._blocks_by_class(h_diag, h_off)
+        else:
+            hess = self._blocks_numba(h_diag, h_off)
         hess[:, 1:] = reverse_cumsum(hess[:, 1:], axis=0)
         hess[:, :, :, 1:] = reverse_cumsum(hess[:, :, :, 1:], axis=2)
         return np.ascontiguousarray(hess.reshape(m * q, m * q) / self.n)
@@ -137,6 +198,17 @@ class CumulativeLogitLoss:
             hess[k, :, k, :] = grams[k]
         for k in range(m - 1):
             hess[k, :, k + 1, :] = hess[k + 1, :, k, :] = grams[m + k]
+        return hess
+
+    def _blocks_dense(self, h_diag, h_off):
+        """Many features, curvature on every boundary of every row: BLAS per block."""
+        m, q = self.n_boundaries, self.X.shape[1] + 1
+        design = np.hstack([np.ones((self.n, 1)), self.X])
+        hess = np.zeros((m, q, m, q))
+        for k in range(m):
+            hess[k, :, k, :] = _gram(design, h_diag[:, k])
+        for k in range(m - 1):
+            hess[k, :, k + 1, :] = hess[k + 1, :, k, :] = _gram(design, h_off[:, k])
         return hess
 
     def _blocks_by_class(self, h_diag, h_off):
@@ -163,8 +235,10 @@ def _gram(design, weights):
 
 @dataclass
 class SolveResult:
-    """A solution; ``at_boundary`` means progress was blocked by a training row's
-    probability for a class approaching zero (the constrained optimum lies there)."""
+    """A solution; ``at_boundary`` means plain proximal Newton was blocked by a
+    training row's probability for a class approaching zero (the constrained optimum
+    lies there); the solution is then the barrier-polished one unless the polish was
+    skipped (``solve(..., polish=False)``)."""
 
     theta: np.ndarray
     n_iter: int
@@ -203,27 +277,44 @@ def null_theta(y, n_classes, n_features):
     return theta
 
 
-def solve(loss, weights, theta0, *, tol, max_iter):
+def solve(loss, weights, theta0, *, tol, max_iter, polish=True):
     """Proximal Newton with backtracking from a feasible ``theta0``.
 
-    Stops when the Newton direction's largest entry is at most ``tol`` (converged),
-    or, flagging ``at_boundary``, when a step cut short by the feasibility boundary
-    improves the objective by less than ``STALL`` (relative): the constrained
-    optimum then has a training row with a (near) zero probability for some class,
-    and, as in the reference code, the fit stops at the boundary point reached. Such
-    a point is feasible but only approximately optimal.
+    Stops when the Newton direction's largest entry is at most ``tol`` (converged).
+    If instead a step cut short by the feasibility boundary improves the objective
+    by less than ``STALL`` (relative), the constrained optimum has a training row
+    with a zero probability for some class: plain Newton cannot slide along that
+    edge, so the fit is finished by :func:`_barrier_polish` (log barrier on the
+    crossing gaps, driven to zero) and flagged ``at_boundary``; with
+    ``polish=False`` the stalled boundary point itself is returned (feasible, only
+    approximately optimal).
+    """
+    result = _newton(loss, weights, theta0, tol=tol, max_iter=max_iter)
+    if result.at_boundary and polish:
+        result = _barrier_polish(loss, weights, result, tol=tol, max_iter=max_iter)
+    return result
+
+
+def _newton(loss, weights, theta0, *, tol, max_iter, barrier=0.0):
+    """The proximal-Newton loop on likelihood (+ ``barrier`` term) + penalty.
+
+    Without a barrier it exits flagging ``at_boundary`` on a stall against the
+    feasibility boundary; with one the barrier keeps iterates away from it.
     """
     shape = theta0.shape
     theta = theta0.ravel().copy()
-    value, grad, hess = loss.derivatives(theta.reshape(shape))
+    value, grad, hess = loss.derivatives(theta.reshape(shape), barrier)
     if not np.isfinite(value):
         raise ValueError("The starting point gives a training row a zero probability.")
     objective = value + _penalty_value(theta, weights)
     converged, at_boundary, n_iter = False, False, 0
     while n_iter < max_iter:
         n_iter += 1
-        target, _ = lasso_qp_cd(hess, grad, theta, theta, weights, 0.1 * tol,
-                                MAX_SWEEPS)
+        if barrier:
+            target = _qp_barrier(hess, grad, theta, weights, 0.1 * tol)
+        else:
+            target, _ = lasso_qp_cd(hess, grad, theta, theta, weights, 0.1 * tol,
+                                    MAX_SWEEPS)
         direction = target - theta
         if np.max(np.abs(direction), initial=0.0) <= tol:
             converged = True
@@ -235,16 +326,106 @@ def solve(loss, weights, theta0, *, tol, max_iter):
             break
         largest = _largest_feasible_step(loss, theta, direction, shape)
         step = _line_search(loss, weights, theta, direction, objective, decrease,
-                            shape, min(1.0, 0.99 * largest))
+                            shape, min(1.0, (BARRIER_BOUNDARY_FRACTION if barrier
+                                             else 0.99) * largest), barrier)
         if step is None:
             break
         theta = theta + step * direction
-        value, grad, hess = loss.derivatives(theta.reshape(shape))
+        value, grad, hess = loss.derivatives(theta.reshape(shape), barrier)
         previous, objective = objective, value + _penalty_value(theta, weights)
-        if largest < 1.0 and previous - objective <= STALL * max(1.0, abs(objective)):
+        if (barrier == 0.0 and largest < 1.0
+                and previous - objective <= STALL * max(1.0, abs(objective))):
             converged = at_boundary = True
             break
     return SolveResult(theta.reshape(shape), n_iter, converged, objective, at_boundary)
+
+
+def _barrier_polish(loss, weights, stalled, *, tol, max_iter):
+    r"""Finish a fit stalled on the boundary by a short log-barrier path.
+
+    Minimises likelihood + penalty :math:`- (\mu/n) \sum \log(\text{gap})` over
+    the crossing gaps not already guarded by a likelihood term, warm-started from
+    the stalled (feasible) point, for :math:`\mu` falling by ``BARRIER_SHRINK``
+    from ``BARRIER_START`` until the barrier's duality-gap bound
+    :math:`\mu \cdot (\text{number of barrier gaps}) / n` is below
+    ``BARRIER_GAP`` relative to the objective. Every iterate keeps every gap
+    strictly positive. The result replaces the stalled one only if its true
+    objective is lower.
+    """
+    shape = stalled.theta.shape
+    count = int(np.count_nonzero(loss._barrier_mask((loss.n, loss.n_boundaries - 1))))
+    if count == 0:
+        return stalled
+    # Step back inside first: the barrier's curvature mu / gap^2 at a gap of
+    # ~1e-15 would swamp the quadratic model.
+    null = null_theta(loss.y, loss.n_boundaries + 1, loss.X.shape[1])
+    theta = (1.0 - RECENTER) * stalled.theta + RECENTER * null
+    n_iter, converged = stalled.n_iter, True
+    mu = BARRIER_START
+    while True:
+        final = mu * count / loss.n <= BARRIER_GAP * max(1.0, abs(stalled.objective))
+        stage = _newton(loss, weights, theta, tol=tol if final else max(tol, 1e-6),
+                        max_iter=max_iter, barrier=mu)
+        theta, n_iter = stage.theta, n_iter + stage.n_iter
+        if final:
+            converged = stage.converged
+            break
+        mu /= BARRIER_SHRINK
+    objective = loss.value(theta.reshape(shape)) + _penalty_value(theta.ravel(),
+                                                                  weights)
+    if not objective <= stalled.objective:
+        return SolveResult(stalled.theta, n_iter, stalled.converged,
+                           stalled.objective, True)
+    return SolveResult(theta, n_iter, converged, objective, True)
+
+
+def _qp_barrier(hess, grad, theta, weights, tol):
+    """The lasso-penalised quadratic model's minimiser for barrier iterations.
+
+    Near-active barrier gaps make the Hessian badly conditioned (curvature
+    ``mu / gap^2``), where coordinate descent alone crawls and can stop early. A few
+    coordinate-descent sweeps guess the support and signs; an active-set method then
+    finishes exactly: minimise the model on the support with the signs fixed (one
+    linear solve), stop at the first sign change and drop that coordinate, or, once
+    sign-consistent, add the zero coordinate violating its KKT condition most.
+    """
+    free_weight = np.isfinite(weights)
+    z, _ = lasso_qp_cd(hess, grad, theta, theta, weights, tol, BARRIER_SWEEPS)
+    support = free_weight & ((z != 0.0) | (weights == 0.0))
+    signs = np.where(weights > 0.0, np.sign(z), 0.0)
+    for _ in range(3 * theta.size + 10):
+        rest = ~support
+        rhs = -(grad[support] + hess[np.ix_(support, rest)] @ (z[rest] - theta[rest])
+                + weights[support] * signs[support])
+        try:
+            step = np.linalg.solve(hess[np.ix_(support, support)], rhs)
+        except np.linalg.LinAlgError:
+            break
+        candidate = z.copy()
+        candidate[support] = theta[support] + step
+        crossing = support & (weights > 0.0) & (candidate * signs <= 0.0)
+        if np.any(crossing):
+            index = np.flatnonzero(crossing)
+            change = z[index] - candidate[index]
+            ratios = np.divide(z[index], change, out=np.zeros(index.size),
+                               where=change != 0.0)
+            first = index[int(np.argmin(ratios))]
+            z = z + float(np.clip(np.min(ratios), 0.0, 1.0)) * (candidate - z)
+            z[first], support[first], signs[first] = 0.0, False, 0.0
+            continue
+        z = candidate
+        slope = grad + hess @ (z - theta)
+        zero = np.flatnonzero(~support & free_weight)
+        if zero.size == 0:
+            return z
+        excess = np.abs(slope[zero]) - weights[zero]
+        worst = int(np.argmax(excess))
+        if excess[worst] <= tol:
+            return z
+        added = zero[worst]
+        support[added], signs[added] = True, -np.sign(slope[added])
+    z, _ = lasso_qp_cd(hess, grad, theta, z, weights, tol, MAX_SWEEPS)
+    return z
 
 
 def _largest_feasible_step(loss, theta, direction, shape):
@@ -257,11 +438,13 @@ def _largest_feasible_step(loss, theta, direction, shape):
     return float(np.min(gaps[closing] / -rates[closing]))
 
 
-def _line_search(loss, weights, theta, direction, objective, decrease, shape, step):
+def _line_search(loss, weights, theta, direction, objective, decrease, shape, step,
+                 barrier=0.0):
     slack = 1e-13 * max(1.0, abs(objective))
     for _ in range(MAX_HALVINGS):
         candidate = theta + step * direction
-        trial = loss.value(candidate.reshape(shape)) + _penalty_value(candidate, weights)
+        trial = (loss.value(candidate.reshape(shape), barrier)
+                 + _penalty_value(candidate, weights))
         if trial <= objective + ARMIJO * step * decrease + slack:
             return step
         step *= 0.5
@@ -286,15 +469,20 @@ def alpha_max(loss, n_classes, n_features, *, penalize_first, tol, max_iter):
 
 
 def path(loss, n_classes, n_features, alphas, *, penalize_first, tol, max_iter,
-         start=None):
-    """Warm-started solutions for decreasing ``alphas``; returns a list of results."""
+         start=None, polish=False):
+    """Warm-started solutions for decreasing ``alphas``; returns a list of results.
+
+    ``polish=False`` (default, for speed along cross-validation paths) leaves
+    boundary optima at the stalled point; see :func:`solve`.
+    """
     null = null_theta(loss.y, n_classes, n_features)
     theta = null if start is None else start
     results = []
     for alpha in alphas:
         weights = penalty_weights(n_classes - 1, n_features, alpha,
                                   penalize_first=penalize_first, free_slopes=True)
-        result = solve(loss, weights, theta, tol=tol, max_iter=max_iter)
+        result = solve(loss, weights, theta, tol=tol, max_iter=max_iter,
+                       polish=polish)
         results.append(result)
         theta = result.theta
         if result.at_boundary:  # step back inside so the next fit can move
