@@ -521,11 +521,26 @@ class PrestoClassifierCV(_CumulativeLogitPredictor, ClassifierMixin, BaseEstimat
         self.alphas_, self.alpha_max_, self.alpha_ = alphas, top, float(alphas[best])
         self.intercept_path_ = np.array([o[0] for o in originals])
         self.coef_path_ = np.array([o[1] for o in originals])
-        _warn_if_not_converged(results[best], "PrestoClassifierCV (final fit)")
+        final = self._refit(loss, n_classes, results[best], options)
+        _warn_if_not_converged(final, "PrestoClassifierCV (final fit)")
         self.classes_ = classes
-        self.intercept_, self.coef_ = originals[best]
-        self.n_iter_ = results[best].n_iter
+        self.intercept_, self.coef_ = scaling.to_original(final.theta)
+        self.n_iter_ = results[best].n_iter + final.n_iter
         return self
+
+    def _refit(self, loss, n_classes, on_path, options):
+        """The fit at ``alpha_``, started from the path and polished on the boundary.
+
+        The path skips the barrier polish for speed; the returned model is the exact
+        constrained optimum, as ``PrestoClassifier(alpha=alpha_)`` would give.
+        """
+        if not on_path.at_boundary:
+            return on_path
+        weights = solver.penalty_weights(n_classes - 1, loss.X.shape[1], self.alpha_,
+                                         penalize_first=options["penalize_first"],
+                                         free_slopes=True)
+        return solver.solve(loss, weights, on_path.theta, tol=options["tol"],
+                            max_iter=options["max_iter"])
 
     def _splitter(self, codes):
         if isinstance(self.cv, numbers.Integral):
