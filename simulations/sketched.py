@@ -22,7 +22,11 @@ from threadpoolctl import threadpool_limits
 
 from simulations._registry import StudyResult, study
 from statlogit import SketchedLinearRegression
-from statlogit.datasets import make_coherent_regression, make_spike_regression
+from statlogit.datasets import (
+    make_coherent_regression,
+    make_linear_regression,
+    make_spike_regression,
+)
 from statlogit.simulation import monte_carlo
 from statlogit.sketches import make_sketch
 
@@ -48,9 +52,7 @@ NOTES_P99_2048 = {("spike", "gaussian"): 0.43, ("spike", "srht"): 0.38,
 def _instance(design, n, d):
     """(X, y, x*, scale) with scale = ||r|| ||A^+|| / sqrt(d); seeded, so cacheable."""
     if design == "gaussian":
-        rng = np.random.default_rng(1)
-        X = rng.standard_normal((n, d))
-        y = X @ rng.standard_normal(d) + rng.standard_normal(n)
+        X, y, _ = make_linear_regression(n, d, random_state=1)
     elif design == "coherent":
         X, y = make_coherent_regression(n, d, random_state=2)
     else:

@@ -83,3 +83,8 @@ def test_fwht_is_its_own_inverse_up_to_n():
 def test_fwht_rejects_non_power_of_two():
     with pytest.raises(ValueError, match="power-of-two"):
         common.fwht(np.ones(6))
+
+
+def test_fwht_rejects_non_finite_input():
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        common.fwht(np.array([np.nan, 1.0]))

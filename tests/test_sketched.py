@@ -11,7 +11,11 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from statlogit import SketchedLinearRegression
-from statlogit.datasets import make_coherent_regression, make_spike_regression
+from statlogit.datasets import (
+    make_coherent_regression,
+    make_linear_regression,
+    make_spike_regression,
+)
 from statlogit.sketches import SKETCHES, GaussianSketch
 
 ALL_SKETCHES = sorted(SKETCHES)
@@ -111,9 +115,7 @@ def test_precondition_warns_when_refinement_cannot_converge():
 def test_sketch_and_solve_linf_error_is_within_theory(sketch, design):
     n, d = 2048, 16
     if design == "gaussian":
-        rng = np.random.default_rng(11)
-        X = rng.standard_normal((n, d))
-        y = X @ rng.standard_normal(d) + rng.standard_normal(n)
+        X, y, _ = make_linear_regression(n, d, random_state=11)
     elif design == "coherent":
         X, y = make_coherent_regression(n, d, random_state=12)
     else:

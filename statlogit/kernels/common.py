@@ -276,6 +276,8 @@ def fwht(a):
     n = arr.shape[0]
     if n == 0 or n & (n - 1):
         raise ValueError(f"fwht needs a power-of-two number of rows; got {n}.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("fwht input contains NaN or infinite values; remove them first.")
     vector = arr.ndim == 1
     out = fwht_inplace(arr.reshape(n, -1))
     return out.ravel() if vector else out
