@@ -33,7 +33,7 @@ from statlogit.estimators import (
 from statlogit.estimators._expectations_base import ExpectationProblem
 
 
-def numpy_aiscv(func, distribution, budget, weights, seed):
+def numpy_aiscv(func, distribution, budget, weights, seed, stopping=True):
     """The aISCV algorithm (single Gaussians, full covariance) in plain numpy/scipy.
 
     Non-negative integrands only; ``weights`` is "absolute" or an array. Returns the
@@ -76,8 +76,8 @@ def numpy_aiscv(func, distribution, budget, weights, seed):
         sizes.append(batch)
         beta, sigma2 = _control_variates(new_X, new_values, new_log_laws[:, law_of],
                                          means, covs, alpha)
-        if np.sum(w * sigma2_prev) / (budget - n_prev) <= np.sum(w * sigma2) / (
-                budget - X.shape[0]):
+        if stopping and np.sum(w * sigma2_prev) / (budget - n_prev) <= np.sum(
+                w * sigma2) / (budget - X.shape[0]):
             break
         sigma2_prev = sigma2
     final = _sample(means, covs, alpha, budget - X.shape[0], rng)

@@ -1,13 +1,14 @@
 """MultipleExpectations, its baselines, the law adapters and sobol_indices."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 from scipy import stats
 from scipy.special import factorial2
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from statlogit import (
     GaussianCopula,
@@ -223,6 +224,36 @@ def test_alpha_subproblem_matches_cvxpy():
     assert abs(value - ref_value) <= 1e-6 * abs(ref_value)
     np.testing.assert_allclose(alpha, ref_alpha, atol=1e-6)
     np.testing.assert_allclose(alpha.sum(), 1.0)
+
+
+def _alpha_instance(kind, rng):
+    """Sub-problems whose optimum is interior, on a vertex, or mostly on the floor."""
+    if kind == "vertex":  # one component dominates every point: alpha = e_0
+        G = rng.uniform(0.0, 0.05, size=(200, 5))
+        G[:, 0] = 1.0
+        return rng.exponential(size=200), G, np.zeros(200)
+    n_comp = 40 if kind == "many-floor" else 4
+    G = np.exp(-rng.exponential(3.0, size=(400, n_comp)))
+    G /= G.max(axis=1, keepdims=True)
+    c = rng.exponential(size=400) * (rng.uniform(size=400) < 0.3)
+    return c, G, np.zeros(400) if kind == "many-floor" else 0.01 * rng.uniform(size=400)
+
+
+@pytest.mark.parametrize("kind", ["interior", "vertex", "many-floor"])
+@pytest.mark.parametrize("seed", range(3))
+def test_alpha_subproblem_robust_against_cvxpy(kind, seed):
+    """Vertex and many-floor optima (where projected Newton methods can stall or zigzag)
+    reach the cvxpy optimum from a uniform start, without a ConvergenceWarning."""
+    pytest.importorskip("cvxpy")
+    from statlogit.reference import mixture_weights
+
+    c, G, b = _alpha_instance(kind, np.random.default_rng(seed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        alpha, value = minimize_alpha(c, G, b, np.full(G.shape[1], 1 / G.shape[1]))
+    ref_alpha, ref_value = mixture_weights(c, G, b)
+    assert value <= ref_value * (1 + 1e-7)
+    np.testing.assert_allclose(alpha, ref_alpha, atol=1e-5)
 
 
 def test_capped_simplex_projection_is_a_projection():

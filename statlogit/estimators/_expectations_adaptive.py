@@ -15,13 +15,11 @@ from statlogit.estimators._expectations_fit import (
     Parts,
     alpha_problem,
     control_variate_fit,
-    cross_entropy_weights,
     fit_gaussian_mixtures,
     fit_gaussians,
-    importance_ratios,
-    minimize_alpha,
 )
 from statlogit.estimators._expectations_samplers import Batch, Pool, Sampler
+from statlogit.kernels.expectations import cross_entropy_weights
 
 
 class MultipleExpectations(BaseExpectations):
@@ -176,17 +174,11 @@ class MultipleExpectations(BaseExpectations):
         X = problem.sample_initial(size, rng)
         targets = problem.evaluate(X)
         parts = Parts.from_pilot(targets, problem.law_index())
-        log_laws = problem.log_laws(X)
-        log_q0 = problem.log_initial(log_laws)
-        pool = Pool(X, parts.values(targets), log_laws[:, parts.laws], log_q0,
-                    log_q0[:, None].copy(), sizes=[size])
-        return pool, parts
+        return Pool.from_pilot(make_batch(problem, parts, X, targets)), parts
 
     def _final_estimate(self, runner, size, rng):
-        batch = runner.draw(size)
-        log_g = runner.sampler.components.logpdf(batch.X)
-        log_s = runner.sampler.log_density(log_g, batch.log_q0)
-        y, a = importance_ratios(batch.values, batch.log_f, log_g, log_s)
+        batch = runner.draw(size, with_q0=runner.settings["defensive"] > 0)
+        y, a, _ = runner.sampler.ratios(batch)
         residuals = runner.parts.combine(y - runner.beta * a)
         offsets = runner.parts.combine(runner.beta[None, :])[0]
         self._set_results(residuals, offsets)
@@ -222,6 +214,13 @@ class MultipleExpectations(BaseExpectations):
         return ax
 
 
+def make_batch(problem, parts, X, targets, with_q0=True):
+    """Part values, log f per part and log q_0 (NaN unless ``with_q0``) at X."""
+    log_laws = problem.log_laws(X)
+    log_q0 = problem.log_initial(log_laws) if with_q0 else np.full(X.shape[0], np.nan)
+    return Batch(X, parts.values(targets), log_laws[:, parts.laws], log_q0)
+
+
 class _Adaptation:
     """The state of one adaptive run: pool, current sampler, beta, history."""
 
@@ -233,14 +232,15 @@ class _Adaptation:
         self.sampler = None
 
     def start(self, weights):
-        y = self.pool.values * np.exp(self.pool.log_f - self.pool.log_h()[:, None])
+        pool = self.pool
+        y = np.sign(pool.values) * np.exp(pool.log_abs_target - pool.log_h()[:, None])
         pilot = y.mean(axis=0)
         self.weights = self._part_weights(weights, pilot)
         self.alpha = np.sqrt(self.weights) * np.abs(pilot)
         self.alpha /= self.alpha.sum()
         self.beta = pilot
         self.sigma2 = np.var(y, axis=0, ddof=1)
-        self._record(np.nan, self._criterion(self.sigma2, self.pool.n))
+        self._record(np.nan, self._criterion(self.sigma2, pool.n))
 
     def _part_weights(self, weights, pilot):
         if isinstance(weights, str):
@@ -255,18 +255,17 @@ class _Adaptation:
         pool, s = self.pool, self.settings
         log_h = pool.log_h()
         comps = self._refit(log_h)
-        log_g_pool = comps.logpdf(pool.X)
-        c, G, b = alpha_problem(pool.values, pool.log_f, log_g_pool, log_h, pool.log_q0,
-                                self.beta, self.weights, s["defensive"])
-        self.alpha, _ = minimize_alpha(c, G, b, self.alpha)
+        problem = alpha_problem(pool.values, pool.log_abs_target, comps.logpdf(pool.X),
+                                log_h, pool.log_q0, self.beta, self.weights,
+                                s["defensive"])
+        self.alpha = problem.minimize(self.alpha)
         self.sampler = Sampler(comps, self.alpha, s["defensive"])
         batch = self.draw(size)
-        log_g_batch = comps.logpdf(batch.X)
+        y, a, log_s = self.sampler.ratios(batch)
         n_prev = pool.n
-        pool.add(batch, self.sampler, log_g_pool, log_g_batch)
-        log_s = self.sampler.log_density(log_g_batch, batch.log_q0)
-        self.beta, sigma2 = control_variate_fit(batch.values, batch.log_f, log_g_batch,
-                                                log_s)
+        pool.add(batch, self.sampler,
+                 np.concatenate([problem.log_sampler(self.alpha), log_s]))
+        self.beta, sigma2 = control_variate_fit(y, a)
         before = self._criterion(self.sigma2, n_prev)
         after = self._criterion(sigma2, pool.n)
         self.stopped = s["stopping"] and before <= after
@@ -275,17 +274,15 @@ class _Adaptation:
 
     def _refit(self, log_h):
         pool, s = self.pool, self.settings
-        weights = cross_entropy_weights(pool.values, pool.log_f, log_h)
+        weights = cross_entropy_weights(pool.values, pool.log_abs_target, log_h)
         if s["mixture"]:
             return fit_gaussian_mixtures(pool.X, weights, s["diag"], self.rng)
         return fit_gaussians(pool.X, weights, s["diag"])
 
-    def draw(self, size):
+    def draw(self, size, with_q0=True):
+        """A fresh batch from the current sampler."""
         X = self.sampler.sample(size, self.rng, self.problem)
-        targets = self.problem.evaluate(X)
-        log_laws = self.problem.log_laws(X)
-        return Batch(X, self.parts.values(targets), log_laws[:, self.parts.laws],
-                     self.problem.log_initial(log_laws))
+        return make_batch(self.problem, self.parts, X, self.problem.evaluate(X), with_q0)
 
     def _record(self, before, after):
         self.history.append({

@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from statlogit.estimators._expectations_samplers import Components
 from statlogit.kernels.common import logsumexp_rows
 from statlogit.kernels.expectations import (
+    alpha_coefficients,
     alpha_objective,
     gaussian_logpdf,
     weighted_moments,
@@ -58,24 +59,27 @@ class Parts:
     def n_parts(self):
         return self.cols.shape[0]
 
+    @property
+    def identity(self):
+        """True when every target is its own single, positive part."""
+        return bool(np.array_equal(self.cols, np.arange(self.n_parts))
+                    and np.all(self.signs > 0))
+
     def values(self, targets):
+        """Part values (n, P) from target values (n, J)."""
+        if self.identity:
+            return targets
         v = targets[:, self.cols] * self.signs
         return np.where(self.split, np.maximum(v, 0.0), v)
 
     def combine(self, part_matrix):
         """Signed sums of part columns per target, shape (n, J)."""
+        if self.identity:
+            return part_matrix
         n_targets = int(self.cols.max()) + 1
-        signs = np.zeros((self.n_parts, n_targets))
-        signs[np.arange(self.n_parts), self.cols] = self.signs
-        return part_matrix @ signs
-
-
-def cross_entropy_weights(values, log_f, log_h):
-    """CE weights c_ip = phi_p f_p / h, scaled per column by its largest entry."""
-    with np.errstate(divide="ignore"):
-        log_c = np.log(np.maximum(values, 0.0)) + log_f - log_h[:, None]
-    log_c -= log_c.max(axis=0)
-    return np.ascontiguousarray(np.exp(log_c))
+        combined = np.zeros((part_matrix.shape[0], n_targets))
+        np.add.at(combined.T, self.cols, self.signs[:, None] * part_matrix.T)
+        return combined
 
 
 def regularise(covs, X, diag_only):
@@ -138,65 +142,81 @@ def _initial_mixtures(X, weights, diag_only, rng, n_per_part):
     return Components(np.vstack(means), chols, log_pi, weights.shape[1])
 
 
-def alpha_problem(values, log_f, log_g, log_h, log_q0, beta, weights, defensive):
-    r"""Coefficients of :math:`V(\alpha) = \sum_i c_i / (G_i^\top\alpha + b_i)`.
+@dataclass
+class AlphaProblem:
+    r"""The mixture-weight sub-problem :math:`\min_\alpha \sum_i c_i/(G_i^\top\alpha + b_i)`
+    on the pool, with the per-point scale :math:`e^{m_i}` (``shift``) it was built with.
+    """
+
+    c: np.ndarray
+    G: np.ndarray
+    b: np.ndarray
+    shift: np.ndarray
+
+    def minimize(self, alpha0):
+        """The optimal weights (see :func:`minimize_alpha`)."""
+        return minimize_alpha(self.c, self.G, self.b, alpha0)[0]
+
+    def log_sampler(self, alpha):
+        r"""log of the sampler with weights alpha at the pool points:
+        :math:`m_i + \log(G_i^\top\alpha + b_i)`."""
+        return self.shift + np.log(self.G @ alpha + self.b)
+
+
+def alpha_problem(values, log_abs_target, log_g, log_h, log_q0, beta, weights, defensive):
+    r"""Build :math:`V(\alpha) = \sum_i c_i / (G_i^\top\alpha + b_i)`.
 
     The IS estimate over the pool of :math:`\sum_p w_p E_{g}[((\varphi_p f_p -
-    \beta_p g_p)/g)^2]`, every point scaled by its largest density
-    :math:`e^{m_i}` so :math:`0 \le G_{ik} \le 1`, then c normalised to max 1.
+    \beta_p g_p)/g)^2]` for :math:`g = \varepsilon q_0 + (1-\varepsilon)\sum_p
+    \alpha_p g_p`, every point scaled by its largest density :math:`e^{m_i}` so
+    :math:`0 \le G_{ip} \le 1`, then c normalised to max 1.
     """
     m = log_g.max(axis=1)
     if defensive > 0:
         m = np.maximum(m, log_q0)
-    G = (1.0 - defensive) * np.exp(log_g - m[:, None])
-    b = defensive * np.exp(log_q0 - m)
-    log_r = _log_abs_residual(values, log_f - m[:, None], log_g - m[:, None], beta)
     with np.errstate(divide="ignore"):
-        log_c = logsumexp_rows(np.ascontiguousarray(2.0 * log_r + np.log(weights)))
+        log_weights = np.log(weights)
+    G, log_c = alpha_coefficients(values, log_abs_target, log_g, m, log_weights, beta)
+    G *= 1.0 - defensive
+    b = defensive * np.exp(log_q0 - m) if defensive > 0 else np.zeros_like(m)
     log_c += m - log_h
     log_c -= log_c.max()
-    return np.exp(log_c), np.ascontiguousarray(G), b
+    return AlphaProblem(np.exp(log_c), G, b, m)
 
 
-def _log_abs_residual(values, log_f, log_g, beta):
-    """log |phi f - beta g| computed without leaving log space."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.log(np.abs(values)) + log_f
-        bterm = np.log(np.abs(beta)) + log_g
-        same_sign = np.sign(values) * np.sign(beta) > 0
-        hi = np.maximum(a, bterm)
-        lo = np.minimum(a, bterm)
-        gap = np.where(np.isfinite(hi), lo - hi, -np.inf)
-        out = np.where(same_sign, hi + np.log1p(-np.exp(gap)), np.logaddexp(a, bterm))
-    return np.where(np.isnan(out), -np.inf, out)
-
-
-def minimize_alpha(c, G, b, alpha0, *, lower=ALPHA_FLOOR, max_iter=200, tol=1e-13):
+def minimize_alpha(c, G, b, alpha0, *, lower=ALPHA_FLOOR, max_iter=200, rtol=1e-10):
     r"""Minimise :math:`V(\alpha)=\sum_i c_i/(G_i^\top\alpha + b_i)` over the simplex.
 
-    Projected Newton method on :math:`\{\alpha_k\ge\ell, \sum_k\alpha_k=1\}`:
-    the weights at the floor whose gradient exceeds the mean free gradient stay fixed;
-    on the others an equality-constrained Newton step solves
-    :math:`H_{FF}d + \nu\mathbf 1 = -\nabla_F V`, :math:`\mathbf 1^\top d = 0`
-    (value and gradient from a numba kernel; :math:`H = 2\sum_i c_i G_iG_i^\top/
-    (G_i^\top\alpha+b_i)^3` by one matrix product); an Armijo search along the
-    projection of :math:`\alpha + td` onto the set follows (projected gradient when
-    the Newton step is no descent direction). Stops when a step moves no weight by
-    more than ``tol``. Returns ``(alpha, value)``.
+    Projected Newton method on :math:`\{\alpha_k\ge\ell, \sum_k\alpha_k=1\}`. On
+    the face of weights above the floor, an equality-constrained Newton step solves
+    :math:`H_{FF}d + \nu\mathbf 1 = -\nabla_F V`, :math:`\mathbf 1^\top d = 0`, with
+    :math:`H = 2\sum_i c_i G_iG_i^\top/(G_i^\top\alpha+b_i)^3` (one symmetric
+    product; value and gradient from a numba kernel). An Armijo search along the
+    projection of :math:`\alpha + td` onto the set follows, which puts weights on the
+    floor many at a time. Once the face is nearly solved (Newton decrement
+    :math:`\lambda^2 = -\nabla V^\top d \le 10^{-3}V`), floor weights whose gradient
+    lies below the face's multiplier :math:`-\nu` are released. Stops when
+    :math:`\lambda^2 \le` ``rtol`` :math:`\cdot V` with no weight to release, after
+    that last (quadratically convergent) step. Returns ``(alpha, value)``.
     """
     n_comp = G.shape[1]
     if n_comp == 1:
         return np.ones(1), alpha_objective(np.ones(1), c, G, b)[0]
     alpha = project_capped_simplex(np.asarray(alpha0, dtype=float), lower)
     value, grad = alpha_objective(alpha, c, G, b)
+    gradient_step = False
     for _ in range(max_iter):
-        direction = _search_direction(alpha, c, G, b, grad, lower)
-        new_alpha, value, grad = _projected_search(alpha, direction, value, grad,
-                                                   c, G, b, lower)
-        moved = np.max(np.abs(new_alpha - alpha))
+        if gradient_step:
+            direction, decrement = -(grad - grad.mean()), np.inf
+        else:
+            direction, decrement = _search_direction(alpha, c, G, b, grad, value, lower)
+        new_alpha, value, grad = _projected_search(alpha, direction, value, grad, c, G, b,
+                                                   lower)
+        stalled = np.array_equal(new_alpha, alpha)
         alpha = new_alpha
-        if moved <= tol:
+        if decrement <= rtol * value or (stalled and gradient_step):
             return alpha, value
+        gradient_step = stalled
     warnings.warn(f"the alpha sub-problem did not converge in {max_iter} Newton "
                   "iterations; keeping the last weights.", ConvergenceWarning,
                   stacklevel=3)
@@ -213,39 +233,65 @@ def project_capped_simplex(v, lower):
     return lower + free * np.maximum(u - cumulative[rho] / (rho + 1.0), 0.0)
 
 
-def _search_direction(alpha, c, G, b, grad, lower):
-    """Newton step on the weights not held at the floor (sum of the step zero)."""
-    near_floor = alpha <= lower * (1.0 + 1e-6)
-    free_mean = grad[~near_floor].mean() if np.any(~near_floor) else grad.mean()
-    free = ~near_floor | (grad < free_mean)
-    den = G @ alpha + b
-    scaled = G[:, free] * np.sqrt(2.0 * c / den**3)[:, None]
+def _search_direction(alpha, c, G, b, grad, value, lower):
+    """Newton step on the face above the floor, released weights included once the face
+    is nearly solved; the projected gradient if that is no descent direction.
+    Returns the step and the Newton decrement (inf for a gradient step)."""
+    root = np.sqrt(2.0 * c / (G @ alpha + b) ** 3)
+    free = alpha > 2.0 * lower  # the floor, with room for the projection's round-off
+    direction, multiplier = _face_newton(G, root, grad, free)
+    decrement = -(grad @ direction)
+    if decrement <= 1e-3 * value:
+        release = ~free & (grad < -multiplier - 1e-12 * abs(multiplier))
+        if release.any():
+            direction, _ = _face_newton(G, root, grad, free | release)
+            release &= direction > 0  # released weights must leave the floor upwards
+            direction, _ = _face_newton(G, root, grad, free | release)
+            decrement = max(-(grad @ direction), 1e-3 * value)
+    if not decrement >= 0.0:
+        return -(grad - grad.mean()), np.inf
+    return direction, decrement
+
+
+def _face_newton(G, root, grad, free):
+    """Equality-constrained Newton step on the weights in ``free`` and its multiplier."""
+    scaled = G[:, free] * root[:, None]
     hess = scaled.T @ scaled
     k = hess.shape[0]
     kkt = np.zeros((k + 1, k + 1))
     kkt[:k, :k] = hess + np.eye(k) * (1e-12 * np.trace(hess) / k + 1e-300)
     kkt[:k, k] = kkt[k, :k] = 1.0
     solution = np.linalg.solve(kkt, np.concatenate([-grad[free], [0.0]]))
-    direction = np.zeros_like(alpha)
+    direction = np.zeros_like(grad)
     direction[free] = solution[:k]
-    if not grad @ direction < 0:
-        direction = -(grad - grad.mean())
-    return direction
+    return direction, solution[k]
 
 
 def _projected_search(alpha, direction, value, grad, c, G, b, lower):
-    """Armijo backtracking along t -> P(alpha + t d)."""
-    step = 1.0
-    for _ in range(60):
+    """Armijo search along t -> P(alpha + t d) over :func:`_trial_steps`."""
+    for step in _trial_steps(alpha, direction, lower):
         trial = project_capped_simplex(alpha + step * direction, lower)
         new_value, new_grad = alpha_objective(trial, c, G, b)
         if new_value <= value + 1e-4 * (grad @ (trial - alpha)):
             return trial, new_value, new_grad
-        step *= 0.5
     return alpha, value, grad
 
 
-def control_variate_fit(values, log_f, log_g, log_sampler):
+def _trial_steps(alpha, direction, lower, n_halvings=60):
+    """Halvings of the full step down to the step at which the first shrinking weight
+    reaches the floor, that step itself, then its halvings: a weight heading for the
+    floor lands on it instead of creeping towards it geometrically."""
+    shrinking = direction < 0
+    blocking = 0.0
+    if shrinking.any():
+        blocking = float(np.min((alpha[shrinking] - lower) / -direction[shrinking]))
+    halvings = [0.5**k for k in range(n_halvings)]
+    if blocking <= 0.0 or blocking >= 1.0:
+        return halvings
+    return [t for t in halvings if t > blocking] + [blocking * t for t in halvings]
+
+
+def control_variate_fit(y, a):
     r"""CV coefficients and per-point variances on a fresh batch.
 
     :math:`\beta_p` is the least-squares slope of :math:`y_p=\varphi_p f_p/g` on
@@ -253,7 +299,6 @@ def control_variate_fit(values, log_f, log_g, log_sampler):
     :math:`y_p - \beta_p a_p`. A constant :math:`a_p` (one part, no defensive
     share) makes the CV void: then :math:`\beta_p = \bar y_p`.
     """
-    y, a = importance_ratios(values, log_f, log_g, log_sampler)
     a_centred = a - a.mean(axis=0)
     var_a = np.sum(a_centred**2, axis=0)
     cov_ay = np.sum(a_centred * (y - y.mean(axis=0)), axis=0)
@@ -261,10 +306,3 @@ def control_variate_fit(values, log_f, log_g, log_sampler):
     beta = np.where(degenerate, y.mean(axis=0), cov_ay / np.where(degenerate, 1.0, var_a))
     sigma2 = np.var(y - beta * a, axis=0, ddof=1)
     return beta, sigma2
-
-
-def importance_ratios(values, log_f, log_g, log_sampler):
-    """y = phi f / g and a = g_p / g from log-densities."""
-    y = values * np.exp(log_f - log_sampler[:, None])
-    a = np.exp(log_g - log_sampler[:, None])
-    return y, a

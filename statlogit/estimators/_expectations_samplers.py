@@ -6,7 +6,11 @@ import numpy as np
 from scipy import special
 
 from statlogit.kernels.common import logsumexp_rows
-from statlogit.kernels.expectations import gaussian_logpdf
+from statlogit.kernels.expectations import (
+    gaussian_logpdf,
+    gaussian_mixture_logpdf,
+    sampler_ratios,
+)
 
 
 @dataclass
@@ -42,13 +46,21 @@ class Sampler:
     alpha: np.ndarray
     defensive: float
 
-    def log_density(self, log_g, log_q0):
-        """log g from the parts' log-densities (n, P) and log q_0 (n,)."""
-        log_mix = logsumexp_rows(log_g + np.log(self.alpha))
+    def logpdf(self, X, log_q0):
+        """log g at the points X (log q_0 there is read only when defensive > 0)."""
+        comps = self.components
+        log_weights = np.repeat(np.log(self.alpha), comps.per_part) + comps.log_pi
+        log_mix = gaussian_mixture_logpdf(X, comps.means, comps.chols, log_weights)
         if self.defensive == 0.0:
             return log_mix
         return np.logaddexp(np.log(self.defensive) + log_q0,
                             np.log1p(-self.defensive) + log_mix)
+
+    def ratios(self, batch):
+        """y = phi f / g, a = g_p / g and log g at a batch drawn from this sampler."""
+        log_g = self.components.logpdf(batch.X)
+        return sampler_ratios(batch.values, batch.log_f, log_g, batch.log_q0,
+                              self.alpha, self.defensive)
 
     def sample(self, size, rng, problem):
         """Draw ``size`` points: the defensive share from q_0, the rest per Gaussian."""
@@ -65,20 +77,42 @@ class Sampler:
 
 
 @dataclass
-class Pool:
-    r"""Every point drawn so far and what the recycling weights need.
-
-    ``log_q[i, l]`` is the log-density of stage l's sampler at point i, so the
-    deterministic mixture :math:`h = \sum_l (N_l/n) q_l` is one log-sum-exp per point.
-    """
+class Batch:
+    """Points with their part values, log f per part and log q_0."""
 
     X: np.ndarray
     values: np.ndarray
     log_f: np.ndarray
     log_q0: np.ndarray
+
+    def log_abs_target(self):
+        """log|phi| + log f per part (-inf where phi is zero)."""
+        with np.errstate(divide="ignore"):
+            return np.log(np.abs(self.values)) + self.log_f
+
+
+@dataclass
+class Pool:
+    r"""Every point drawn so far and what the recycling weights need.
+
+    ``log_q[i, l]`` is the log-density of stage l's sampler at point i, so the
+    deterministic mixture :math:`h = \sum_l (N_l/n) q_l` is one log-sum-exp per point;
+    ``log_abs_target`` holds :math:`\log|\varphi_p| + \log f_p`, taken once per point.
+    """
+
+    X: np.ndarray
+    values: np.ndarray
+    log_abs_target: np.ndarray
+    log_q0: np.ndarray
     log_q: np.ndarray
     sizes: list = field(default_factory=list)
     samplers: list = field(default_factory=list)
+
+    @classmethod
+    def from_pilot(cls, batch):
+        """The pool of the pilot sample, drawn from q_0."""
+        return cls(batch.X, batch.values, batch.log_abs_target(), batch.log_q0,
+                   batch.log_q0[:, None].copy(), sizes=[batch.X.shape[0]])
 
     @property
     def n(self):
@@ -88,27 +122,15 @@ class Pool:
         log_share = np.log(np.asarray(self.sizes, dtype=float) / self.n)
         return logsumexp_rows(np.ascontiguousarray(self.log_q + log_share))
 
-    def add(self, batch, sampler, log_g_pool, log_g_batch):
-        """Append a batch drawn from ``sampler``; extend every stage's density column."""
-        old_stages = [s.log_density(s.components.logpdf(batch.X), batch.log_q0)
-                      for s in self.samplers]
-        new_column = np.concatenate([sampler.log_density(log_g_pool, self.log_q0),
-                                     sampler.log_density(log_g_batch, batch.log_q0)])
+    def add(self, batch, sampler, new_column):
+        """Append a batch drawn from ``sampler``, whose log-density on the old pool and
+        the batch is ``new_column``; extend every earlier stage's column to the batch."""
+        old_stages = [s.logpdf(batch.X, batch.log_q0) for s in self.samplers]
         batch_rows = np.column_stack([batch.log_q0, *old_stages])
         self.log_q = np.column_stack([np.vstack([self.log_q, batch_rows]), new_column])
         self.X = np.vstack([self.X, batch.X])
         self.values = np.vstack([self.values, batch.values])
-        self.log_f = np.vstack([self.log_f, batch.log_f])
+        self.log_abs_target = np.vstack([self.log_abs_target, batch.log_abs_target()])
         self.log_q0 = np.concatenate([self.log_q0, batch.log_q0])
         self.sizes.append(batch.X.shape[0])
         self.samplers.append(sampler)
-
-
-@dataclass
-class Batch:
-    """Points with their part values, log f per part and log q_0."""
-
-    X: np.ndarray
-    values: np.ndarray
-    log_f: np.ndarray
-    log_q0: np.ndarray

@@ -1,9 +1,12 @@
 r"""numba kernels of adaptive importance sampling with control variates (aISCV).
 
-Three loops dominate a run: Gaussian log-densities of many points under many
-components, the cross-entropy moment fits of all components, and the objective of the
-mixture-weight sub-problem. All take C-contiguous float64 arrays and allocate their
-outputs; none writes into its inputs.
+What dominates a run is a handful of passes over (points x components) arrays:
+Gaussian log-densities of many points under many components, the cross-entropy
+moment fits of all components, the coefficients and the objective of the
+mixture-weight sub-problem, and the input laws' log-densities. The kernels work on
+blocks of ``BLOCK`` points held coordinate-major, so their innermost loops run over
+contiguous points (SIMD-friendly, cache-resident). All take C-contiguous float64
+arrays and allocate their outputs; none writes into its inputs.
 """
 
 import math
@@ -13,6 +16,43 @@ import numpy as np
 from statlogit.kernels._numba import njit
 
 LOG_2PI = math.log(2.0 * math.pi)
+BLOCK = 128
+
+
+@njit
+def _inverse_lower(chols):
+    """Inverses of K lower-triangular factors, and the sums of their log-diagonals."""
+    n_comp, d = chols.shape[0], chols.shape[1]
+    inv = np.zeros((n_comp, d, d))
+    half_logdet = np.zeros(n_comp)
+    for k in range(n_comp):
+        for r in range(d):
+            half_logdet[k] += math.log(chols[k, r, r])
+            inv[k, r, r] = 1.0 / chols[k, r, r]
+            for c in range(r):
+                acc = 0.0
+                for s in range(c, r):
+                    acc -= chols[k, r, s] * inv[k, s, c]
+                inv[k, r, c] = acc / chols[k, r, r]
+    return inv, half_logdet
+
+
+@njit
+def _load_block(X, start, size, XT):
+    """Copy rows start..start+size of X into the coordinate-major buffer XT (d, BLOCK)."""
+    for r in range(X.shape[1]):
+        for i in range(size):
+            XT[r, i] = X[start + i, r]
+
+
+@njit
+def _block_quadratic(XT, size, mean, inv_chol, diff, z, sq):
+    r"""sq[i] = :math:`\lVert L^{-1}(x_i-\mu)\rVert^2` for the ``size`` points of a block."""
+    for s in range(XT.shape[0]):
+        mu = mean[s]
+        for i in range(size):
+            diff[s, i] = XT[s, i] - mu
+    _block_quadratic_centred(diff, size, inv_chol, z, sq)
 
 
 @njit
@@ -32,26 +72,73 @@ def gaussian_logpdf(X, means, chols):
     -------
     ndarray of shape (n, K)
         :math:`-\tfrac d2\log 2\pi - \sum_r \log L_{k,rr} - \tfrac12\lVert
-        L_k^{-1}(x_i-\mu_k)\rVert^2`, by forward substitution.
+        L_k^{-1}(x_i-\mu_k)\rVert^2`, with :math:`L_k^{-1}` formed once per call
+        (no exponential anywhere, so far points stay finite).
     """
     n, d = X.shape
     n_comp = means.shape[0]
-    half_logdet = np.zeros(n_comp)
-    for k in range(n_comp):
-        for r in range(d):
-            half_logdet[k] += math.log(chols[k, r, r])
+    inv, half_logdet = _inverse_lower(chols)
     out = np.empty((n, n_comp))
-    z = np.empty(d)
-    for i in range(n):
+    XT, diff = np.empty((d, BLOCK)), np.empty((d, BLOCK))
+    z, sq = np.empty(BLOCK), np.empty(BLOCK)
+    for start in range(0, n, BLOCK):
+        size = min(BLOCK, n - start)
+        _load_block(X, start, size, XT)
         for k in range(n_comp):
-            sq = 0.0
-            for r in range(d):
-                acc = X[i, r] - means[k, r]
-                for s in range(r):
-                    acc -= chols[k, r, s] * z[s]
-                z[r] = acc / chols[k, r, r]
-                sq += z[r] * z[r]
-            out[i, k] = -0.5 * d * LOG_2PI - half_logdet[k] - 0.5 * sq
+            _block_quadratic(XT, size, means[k], inv[k], diff, z, sq)
+            const = -0.5 * d * LOG_2PI - half_logdet[k]
+            for i in range(size):
+                out[start + i, k] = const - 0.5 * sq[i]
+    return out
+
+
+@njit
+def gaussian_mixture_logpdf(X, means, chols, log_weights):
+    r"""Log-density :math:`\log\sum_k e^{\omega_k}\mathcal N(x_i;\mu_k, L_kL_k^\top)`.
+
+    The same pass as :func:`gaussian_logpdf` with the log-sum-exp over components
+    fused in, so no (n, K) array is formed. Components with :math:`\omega_k=-\infty`
+    are skipped.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    means : ndarray of shape (K, d)
+    chols : ndarray of shape (K, d, d)
+    log_weights : ndarray of shape (K,)
+        Log mixing weights :math:`\omega_k` (need not sum to one in exp).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+    """
+    n, d = X.shape
+    n_comp = means.shape[0]
+    inv, half_logdet = _inverse_lower(chols)
+    out = np.empty(n)
+    XT, diff = np.empty((d, BLOCK)), np.empty((d, BLOCK))
+    z, sq = np.empty(BLOCK), np.empty(BLOCK)
+    logp = np.empty((n_comp, BLOCK))
+    for start in range(0, n, BLOCK):
+        size = min(BLOCK, n - start)
+        _load_block(X, start, size, XT)
+        for k in range(n_comp):
+            if log_weights[k] == -np.inf:
+                continue
+            _block_quadratic(XT, size, means[k], inv[k], diff, z, sq)
+            const = log_weights[k] - 0.5 * d * LOG_2PI - half_logdet[k]
+            for i in range(size):
+                logp[k, i] = const - 0.5 * sq[i]
+        for i in range(size):
+            top = -np.inf
+            for k in range(n_comp):
+                if log_weights[k] > -np.inf and logp[k, i] > top:
+                    top = logp[k, i]
+            acc = 0.0
+            for k in range(n_comp):
+                if log_weights[k] > -np.inf:
+                    acc += math.exp(logp[k, i] - top)
+            out[start + i] = top + math.log(acc) if top > -np.inf else -np.inf
     return out
 
 
@@ -74,42 +161,196 @@ def weighted_moments(X, W, diag_only):
         :math:`\mu_k = \sum_i W_{ik} x_i / \sum_i W_{ik}`.
     covs : ndarray of shape (K, d, d)
         :math:`\Sigma_k = \sum_i W_{ik}(x_i-\mu_k)(x_i-\mu_k)^\top / \sum_i W_{ik}`
-        (centred second pass, so no cancellation).
+        (centred second pass, so no cancellation). The loops run over components
+        innermost, along the rows of W.
     """
     n, d = X.shape
     n_comp = W.shape[1]
     totals = np.zeros(n_comp)
-    means = np.zeros((n_comp, d))
+    means_t = np.zeros((d, n_comp))
     for i in range(n):
         for k in range(n_comp):
-            w = W[i, k]
-            totals[k] += w
-            for r in range(d):
-                means[k, r] += w * X[i, r]
-    for k in range(n_comp):
+            totals[k] += W[i, k]
         for r in range(d):
-            means[k, r] /= totals[k]
-    covs = np.zeros((n_comp, d, d))
-    diff = np.empty(d)
-    for i in range(n):
+            x = X[i, r]
+            for k in range(n_comp):
+                means_t[r, k] += W[i, k] * x
+    for r in range(d):
         for k in range(n_comp):
-            w = W[i, k]
-            if w == 0.0:
-                continue
-            for r in range(d):
-                diff[r] = X[i, r] - means[k, r]
-            for r in range(d):
-                if diag_only:
-                    covs[k, r, r] += w * diff[r] * diff[r]
+            means_t[r, k] /= totals[k]
+    sums = np.zeros((d, d, n_comp))
+    diff = np.empty((d, n_comp))
+    weighted = np.empty(n_comp)
+    for i in range(n):
+        for r in range(d):
+            x = X[i, r]
+            for k in range(n_comp):
+                diff[r, k] = x - means_t[r, k]
+        for r in range(d):
+            for k in range(n_comp):
+                weighted[k] = W[i, k] * diff[r, k]
+            for s in range(r + 1):
+                if diag_only and s != r:
                     continue
-                for s in range(r + 1):
-                    covs[k, r, s] += w * diff[r] * diff[s]
+                for k in range(n_comp):
+                    sums[r, s, k] += weighted[k] * diff[s, k]
+    covs = np.zeros((n_comp, d, d))
     for k in range(n_comp):
         for r in range(d):
             for s in range(r + 1):
-                covs[k, r, s] /= totals[k]
+                covs[k, r, s] = sums[r, s, k] / totals[k]
                 covs[k, s, r] = covs[k, r, s]
-    return means, covs
+    return means_t.T.copy(), covs
+
+
+@njit
+def cross_entropy_weights(values, log_abs_target, log_h):
+    r"""Cross-entropy weights :math:`c_{ip}=\varphi_p^+(x_i)f_p(x_i)/h(x_i)`, each column
+    divided by its largest entry (so each column's maximum is 1).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n, P)
+        Integrand values :math:`\varphi_p(x_i)`; only the positive ones get weight.
+    log_abs_target : ndarray of shape (n, P)
+        :math:`\log|\varphi_p(x_i)| + \log f_p(x_i)`.
+    log_h : ndarray of shape (n,)
+        Log-density of the sampling mixture.
+
+    Returns
+    -------
+    ndarray of shape (n, P)
+    """
+    n, n_parts = values.shape
+    out = np.zeros((n, n_parts))
+    top = np.full(n_parts, -np.inf)
+    for i in range(n):
+        for p in range(n_parts):
+            if values[i, p] > 0.0:
+                top[p] = max(top[p], log_abs_target[i, p] - log_h[i])
+    for i in range(n):
+        for p in range(n_parts):
+            if values[i, p] > 0.0:
+                out[i, p] = math.exp(log_abs_target[i, p] - log_h[i] - top[p])
+    return out
+
+
+@njit
+def alpha_coefficients(values, log_abs_target, log_g, shift, log_weights, beta):
+    r"""Per-point terms of the mixture-weight objective, without leaving log space.
+
+    For each point, with :math:`e^{m_i}` = ``exp(shift[i])``,
+
+    .. math::
+        G_{ip} = g_p(x_i)/e^{m_i}, \qquad
+        \log s_i = \log\sum_p w_p\Bigl(\frac{\varphi_p(x_i)f_p(x_i)
+        - \beta_p g_p(x_i)}{e^{m_i}}\Bigr)^2 ,
+
+    the sum taken after dividing every term by the row's largest magnitude
+    :math:`e^{t_i}`, so nothing overflows or underflows before the square. The
+    :math:`\beta_p g_p` terms reuse :math:`G_{ip}` times :math:`e^{-t_i}` when both are
+    safely representable (one exponential per term otherwise).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n, P)
+        :math:`\varphi_p(x_i)` (only the signs are read).
+    log_abs_target : ndarray of shape (n, P)
+        :math:`\log|\varphi_p(x_i)| + \log f_p(x_i)`.
+    log_g : ndarray of shape (n, P)
+    shift : ndarray of shape (n,)
+    log_weights : ndarray of shape (P,)
+        :math:`\log w_p` (``-inf`` for a zero weight).
+    beta : ndarray of shape (P,)
+
+    Returns
+    -------
+    G : ndarray of shape (n, P)
+    log_s : ndarray of shape (n,)
+    """
+    n, n_parts = values.shape
+    G = np.empty((n, n_parts))
+    log_s = np.empty(n)
+    log_a = np.empty(n_parts)
+    abs_beta = np.abs(beta)
+    log_abs_beta = np.full(n_parts, -np.inf)
+    weights = np.empty(n_parts)
+    for p in range(n_parts):
+        if beta[p] != 0.0:
+            log_abs_beta[p] = math.log(abs_beta[p])
+        weights[p] = math.exp(log_weights[p])
+    for i in range(n):
+        top = -np.inf
+        for p in range(n_parts):
+            lg = log_g[i, p] - shift[i]
+            G[i, p] = math.exp(lg)
+            log_a[p] = log_abs_target[i, p] - shift[i]
+            if weights[p] > 0.0:
+                top = max(top, log_a[p], log_abs_beta[p] + lg)
+        if top == -np.inf:
+            log_s[i] = -np.inf
+            continue
+        inv_scale = math.exp(-top) if abs(top) < 700.0 else 0.0
+        acc = 0.0
+        for p in range(n_parts):
+            if weights[p] == 0.0:
+                continue
+            lg = log_g[i, p] - shift[i]
+            if inv_scale > 0.0 and lg > -700.0:
+                b = abs_beta[p] * G[i, p] * inv_scale
+            else:
+                b = math.exp(log_abs_beta[p] + lg - top)
+            a = math.exp(log_a[p] - top)
+            r = (a if values[i, p] > 0.0 else -a) - (b if beta[p] > 0.0 else -b)
+            acc += weights[p] * r * r
+        log_s[i] = 2.0 * top + math.log(acc) if acc > 0.0 else -np.inf
+    return G, log_s
+
+
+@njit
+def sampler_ratios(values, log_f, log_g, log_q0, alpha, defensive):
+    r"""Importance ratios of a fresh sample under :math:`g=\varepsilon q_0 +
+    (1-\varepsilon)\sum_p\alpha_p g_p`.
+
+    Parameters
+    ----------
+    values, log_f, log_g : ndarray of shape (n, P)
+        :math:`\varphi_p`, :math:`\log f_p` and :math:`\log g_p` at the points.
+    log_q0 : ndarray of shape (n,)
+        :math:`\log q_0` (read only when ``defensive > 0``).
+    alpha : ndarray of shape (P,)
+    defensive : float
+        :math:`\varepsilon`.
+
+    Returns
+    -------
+    y : ndarray of shape (n, P)
+        :math:`\varphi_p f_p / g`.
+    a : ndarray of shape (n, P)
+        :math:`g_p / g` (the control variates, mean 1).
+    log_s : ndarray of shape (n,)
+        :math:`\log g`, as :math:`m_i + \log\sum_p\alpha_p e^{\log g_p - m_i}` with
+        :math:`m_i` the row maximum, so :math:`g_p/g` needs no second exponential.
+    """
+    n, n_parts = values.shape
+    y = np.empty((n, n_parts))
+    a = np.empty((n, n_parts))
+    log_s = np.empty(n)
+    for i in range(n):
+        m = log_q0[i] if defensive > 0.0 else -np.inf
+        for p in range(n_parts):
+            m = max(m, log_g[i, p])
+        den = defensive * math.exp(log_q0[i] - m) if defensive > 0.0 else 0.0
+        mix = 0.0
+        for p in range(n_parts):
+            a[i, p] = math.exp(log_g[i, p] - m)
+            mix += alpha[p] * a[i, p]
+        den += (1.0 - defensive) * mix
+        log_s[i] = m + math.log(den)
+        for p in range(n_parts):
+            a[i, p] /= den
+            y[i, p] = values[i, p] * math.exp(log_f[i, p] - log_s[i])
+    return y, a, log_s
 
 
 @njit
@@ -166,11 +407,13 @@ def gaussian_copula_logpdf(X, is_log, loc, log_scale, shape, inv_chols, consts):
         - \sum_{r\,\text{lognormal}} t_r ,
 
     with :math:`c_l = \sum_r \log L_{l,rr} + \tfrac d2\log 2\pi + \sum_r \log s_{lr}`.
-    A point outside a lognormal support gets ``-inf``.
+    A point outside a lognormal support gets ``-inf``. Logarithms of unshifted
+    coordinates are taken once per point and shared by every law.
 
     Parameters
     ----------
     X : ndarray of shape (n, d)
+        Finite points.
     is_log : bool ndarray of shape (L, d)
     loc, log_scale, shape : ndarray of shape (L, d)
     inv_chols : ndarray of shape (L, d, d)
@@ -184,28 +427,57 @@ def gaussian_copula_logpdf(X, is_log, loc, log_scale, shape, inv_chols, consts):
     n, d = X.shape
     n_laws = loc.shape[0]
     out = np.empty((n, n_laws))
-    z = np.empty(d)
-    for i in range(n):
+    XT, log_XT = np.empty((d, BLOCK)), np.empty((d, BLOCK))
+    scores, w = np.empty((d, BLOCK)), np.empty(BLOCK)
+    quad, jac = np.empty(BLOCK), np.empty(BLOCK)
+    for start in range(0, n, BLOCK):
+        size = min(BLOCK, n - start)
+        _load_block(X, start, size, XT)
+        for r in range(d):
+            for i in range(size):
+                log_XT[r, i] = math.log(XT[r, i]) if XT[r, i] > 0.0 else np.nan
         for law in range(n_laws):
-            jac = 0.0
-            inside = True
+            for i in range(size):
+                jac[i] = 0.0
             for r in range(d):
-                t = X[i, r] - loc[law, r]
-                if is_log[law, r]:
-                    if t <= 0.0:
-                        inside = False
-                        break
-                    t = math.log(t)
-                    jac -= t
-                z[r] = (t - log_scale[law, r]) / shape[law, r]
-            if not inside:
-                out[i, law] = -np.inf
-                continue
-            quad = 0.0
-            for r in range(d):
-                w = 0.0
-                for s in range(r + 1):
-                    w += inv_chols[law, r, s] * z[s]
-                quad += w * w
-            out[i, law] = -0.5 * quad - consts[law] + jac
+                _marginal_scores(XT[r], log_XT[r], size, is_log[law, r], loc[law, r],
+                                 log_scale[law, r], shape[law, r], scores[r], jac)
+            _block_quadratic_centred(scores, size, inv_chols[law], w, quad)
+            for i in range(size):
+                value = -0.5 * quad[i] - consts[law] + jac[i]
+                out[start + i, law] = -np.inf if np.isnan(value) else value
     return out
+
+
+@njit
+def _marginal_scores(x, log_x, size, is_log, loc, log_scale, shape, scores, jac):
+    """Normal scores of one marginal over a block; NaN marks a point outside the support."""
+    if not is_log:
+        for i in range(size):
+            scores[i] = (x[i] - loc) / shape
+        return
+    for i in range(size):
+        if loc == 0.0:
+            t = log_x[i]
+        else:
+            t = math.log(x[i] - loc) if x[i] > loc else np.nan
+        scores[i] = (t - log_scale) / shape
+        jac[i] -= t
+
+
+@njit
+def _block_quadratic_centred(z, size, inv_chol, w, sq):
+    r"""sq[i] = :math:`\lVert L^{-1} z_i\rVert^2` for already-centred columns z (d, BLOCK)."""
+    d = z.shape[0]
+    for i in range(size):
+        sq[i] = 0.0
+    for r in range(d):
+        lead = inv_chol[r, 0]
+        for i in range(size):
+            w[i] = lead * z[0, i]
+        for s in range(1, r + 1):
+            coef = inv_chol[r, s]
+            for i in range(size):
+                w[i] += coef * z[s, i]
+        for i in range(size):
+            sq[i] += w[i] * w[i]
