@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from statlogit import GaussianCopula
 from statlogit.kernels.expectations import (
     alpha_objective,
     gaussian_logpdf,
@@ -87,20 +88,36 @@ def test_alpha_objective_infeasible_is_inf():
     assert value == np.inf
 
 
-def test_gaussian_copula_kernel_matches_generic_law_path():
-    """The stacked kernel against each law's own numpy evaluation (itself checked
-    against scipy's multivariate normal of the ppf(cdf) scores in test_expectations)."""
+def test_copulas_on_the_log_scale_match_each_laws_own_evaluation():
+    """Stacked laws as Gaussians on the log scale (one numba pass) against each law's
+    marginal-by-marginal evaluation (itself checked against scipy's multivariate
+    normal of the ppf(cdf) scores in test_expectations)."""
     from statlogit.datasets import make_cantilever_beam_laws
-    from statlogit.estimators._expectations_laws import copula_stack
-    from statlogit.kernels.expectations import gaussian_copula_logpdf
+    from statlogit.estimators._expectations_base import ExpectationProblem
 
     laws = make_cantilever_beam_laws(5, random_state=2)[0]
+    problem = ExpectationProblem(lambda X: X[:, :1], laws)
+    assert problem._log_scale is not None
     X = laws[0].rvs(200, random_state=0)
     X[0, 0] = -1.0  # outside the lognormal support
     X[1, 3] = 10.0  # far in a normal tail
-    ours = gaussian_copula_logpdf(X, *copula_stack(laws))
+    ours = problem.log_laws(X)
     for law in laws:
-        law._closed = None  # per-marginal evaluation instead of the stacked arrays
+        law._closed = None  # per-marginal evaluation instead of the stacked Gaussians
     twin = np.column_stack([law.logpdf(X) for law in laws])
     assert np.all(ours[0] == -np.inf) and np.all(twin[0] == -np.inf)
     np.testing.assert_allclose(ours[1:], twin[1:], rtol=1e-9)
+
+
+def test_shifted_lognormal_copulas_are_not_stacked():
+    """A lognormal with a location is not Gaussian on the log scale: per-law path."""
+    from statlogit.estimators._expectations_base import ExpectationProblem
+
+    corr = np.array([[1.0, 0.3], [0.3, 1.0]])
+    laws = [GaussianCopula([stats.lognorm(0.2, loc=loc), stats.norm(1.0, 2.0)], corr)
+            for loc in (0.0, 0.5)]
+    problem = ExpectationProblem(lambda X: X[:, :1], laws)
+    assert problem._log_scale is None
+    X = np.column_stack([np.linspace(0.6, 2.0, 7), np.linspace(-1.0, 3.0, 7)])
+    expected = np.column_stack([law.logpdf(X) for law in laws])
+    np.testing.assert_allclose(problem.log_laws(X), expected, rtol=1e-12)

@@ -10,9 +10,9 @@ from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_is_fitted
 
 from statlogit._validation import check_scalar
-from statlogit.estimators._expectations_laws import as_law, copula_stack
+from statlogit.estimators._expectations_laws import as_law, lognormal_scale_stack
 from statlogit.kernels.common import logsumexp_rows
-from statlogit.kernels.expectations import gaussian_copula_logpdf
+from statlogit.kernels.expectations import gaussian_logpdf
 
 
 class ExpectationProblem:
@@ -36,7 +36,7 @@ class ExpectationProblem:
             raise ValueError(f"all laws must have the same dimension; got {sorted(dims)}.")
         self.dim = dims.pop()
         self.n_outputs = None
-        self._copulas = copula_stack([view.law for view in self.laws])
+        self._log_scale = lognormal_scale_stack([view.law for view in self.laws])
 
     @property
     def n_laws(self):
@@ -87,11 +87,18 @@ class ExpectationProblem:
         return np.arange(self.n_targets)
 
     def log_laws(self, X):
-        """log f_l(X) for every law, shape (n, n_laws); one numba pass when every law
-        is a Gaussian copula with normal/lognormal marginals."""
-        if self._copulas is not None:
-            return gaussian_copula_logpdf(X, *self._copulas)
-        return np.column_stack([law.logpdf(X) for law in self.laws])
+        """log f_l(X) for every law, shape (n, n_laws); one numba pass of Gaussian
+        log-densities when every law is a Gaussian copula with normal and zero-location
+        lognormal marginals (see :func:`lognormal_scale_stack`)."""
+        if self._log_scale is None:
+            return np.column_stack([law.logpdf(X) for law in self.laws])
+        is_log, means, chols = self._log_scale
+        inside = np.all(X[:, is_log] > 0.0, axis=1)
+        U = X.copy()
+        U[:, is_log] = np.log(np.where(inside[:, None], X[:, is_log], 1.0))
+        out = gaussian_logpdf(U, means, chols) - U[:, is_log].sum(axis=1)[:, None]
+        out[~inside] = -np.inf
+        return out
 
     def log_initial(self, log_laws):
         r"""log q_0: the law, or the equal mixture :math:`J^{-1}\sum_j f_j`."""

@@ -221,18 +221,34 @@ class PickFreezeProduct:
         return np.hstack([self._view.rvs(size, rng), self._view.rvs(size, rng)])
 
 
-def copula_stack(laws):
-    """Stacked kernel arguments of several Gaussian copulas with closed-form scores
-    (see :func:`statlogit.kernels.expectations.gaussian_copula_logpdf`), or None."""
+def lognormal_scale_stack(laws):
+    r"""Several Gaussian copulas as Gaussians on one log scale, or None.
+
+    With normal and zero-location lognormal marginals, :math:`u_r = \log x_r`
+    (lognormal coordinates) or :math:`x_r` (normal ones) is Gaussian under each law:
+    :math:`u \sim \mathcal N(\mu_l, D_l R_l D_l)` with :math:`\mu_{lr}` the log scale
+    or the location and :math:`D_l` the shapes or scales, so
+    :math:`\log f_l(x) = \log\mathcal N(u;\mu_l, D_lR_lD_l) - \sum_{r\,\log} u_r`.
+
+    Returns
+    -------
+    (is_log, means, chols) or None
+        ``is_log`` of shape (d,), shared by every law; the means (L, d) and lower
+        Cholesky factors :math:`D_l L_l` (L, d, d) on the u scale. None unless there
+        are several laws, all Gaussian copulas with the same pattern of normal and
+        zero-location lognormal marginals.
+    """
     if len(laws) < 2 or not all(isinstance(law, GaussianCopula) and
                                 law._closed is not None for law in laws):
         return None
-    is_log, loc, log_scale, shape = (np.ascontiguousarray(np.stack(arrays)) for arrays
-                                     in zip(*(law._closed for law in laws), strict=True))
-    inv_chols = np.ascontiguousarray(np.stack([law._inv_chol for law in laws]))
-    consts = np.array([law._log_norm_const + np.sum(np.log(law._closed[3]))
-                       for law in laws])
-    return is_log, loc, log_scale, shape, inv_chols, consts
+    is_log = laws[0]._closed[0]
+    for law in laws:
+        law_is_log, loc, _, _ = law._closed
+        if not np.array_equal(law_is_log, is_log) or np.any(loc[is_log] != 0.0):
+            return None
+    means = np.stack([np.where(is_log, law._closed[2], law._closed[1]) for law in laws])
+    chols = np.stack([law._closed[3][:, None] * law.chol_ for law in laws])
+    return is_log, np.ascontiguousarray(means), np.ascontiguousarray(chols)
 
 
 class _LawView:
