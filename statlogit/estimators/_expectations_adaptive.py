@@ -131,7 +131,7 @@ class MultipleExpectations(BaseExpectations):
         problem = ExpectationProblem(func, distribution)
         rng = resolve_rng(self.random_state)
         budget, n_adaptive_max, batch = self._budget_split(problem.dim)
-        pool, parts = self._pilot(problem, batch, rng)
+        pool, parts = self._pilot(problem, batch, n_adaptive_max, rng)
         runner = _Adaptation(problem, parts, pool, settings, budget, rng)
         runner.start(self.weights)
         while pool.n + batch <= n_adaptive_max and not runner.stopped:
@@ -170,11 +170,13 @@ class MultipleExpectations(BaseExpectations):
             )
         return budget, n_adaptive_max, batch
 
-    def _pilot(self, problem, size, rng):
+    def _pilot(self, problem, size, capacity, rng):
         X = problem.sample_initial(size, rng)
         targets = problem.evaluate(X)
         parts = Parts.from_pilot(targets, problem.law_index())
-        return Pool.from_pilot(make_batch(problem, parts, X, targets)), parts
+        pool = Pool(make_batch(problem, parts, X, targets), capacity=capacity,
+                    max_stages=self.n_batches)
+        return pool, parts
 
     def _final_estimate(self, runner, size, rng):
         batch = runner.draw(size, with_q0=runner.settings["defensive"] > 0)

@@ -149,18 +149,18 @@ class AlphaProblem:
     """
 
     c: np.ndarray
-    G: np.ndarray
+    G_t: np.ndarray
     b: np.ndarray
     shift: np.ndarray
 
     def minimize(self, alpha0):
         """The optimal weights (see :func:`minimize_alpha`)."""
-        return minimize_alpha(self.c, self.G, self.b, alpha0)[0]
+        return minimize_alpha(self.c, self.G_t, self.b, alpha0)[0]
 
     def log_sampler(self, alpha):
         r"""log of the sampler with weights alpha at the pool points:
         :math:`m_i + \log(G_i^\top\alpha + b_i)`."""
-        return self.shift + np.log(self.G @ alpha + self.b)
+        return self.shift + np.log(alpha @ self.G_t + self.b)
 
 
 def alpha_problem(values, log_abs_target, log_g, log_h, log_q0, beta, weights, defensive):
@@ -176,15 +176,15 @@ def alpha_problem(values, log_abs_target, log_g, log_h, log_q0, beta, weights, d
         m = np.maximum(m, log_q0)
     with np.errstate(divide="ignore"):
         log_weights = np.log(weights)
-    G, log_c = alpha_coefficients(values, log_abs_target, log_g, m, log_weights, beta)
-    G *= 1.0 - defensive
+    G_t, log_c = alpha_coefficients(values, log_abs_target, log_g, m, log_weights, beta)
+    G_t *= 1.0 - defensive
     b = defensive * np.exp(log_q0 - m) if defensive > 0 else np.zeros_like(m)
     log_c += m - log_h
     log_c -= log_c.max()
-    return AlphaProblem(np.exp(log_c), G, b, m)
+    return AlphaProblem(np.exp(log_c), G_t, b, m)
 
 
-def minimize_alpha(c, G, b, alpha0, *, lower=ALPHA_FLOOR, max_iter=200, rtol=1e-10):
+def minimize_alpha(c, G_t, b, alpha0, *, lower=ALPHA_FLOOR, max_iter=200, rtol=1e-10):
     r"""Minimise :math:`V(\alpha)=\sum_i c_i/(G_i^\top\alpha + b_i)` over the simplex.
 
     Projected Newton method on :math:`\{\alpha_k\ge\ell, \sum_k\alpha_k=1\}`. On
@@ -199,19 +199,19 @@ def minimize_alpha(c, G, b, alpha0, *, lower=ALPHA_FLOOR, max_iter=200, rtol=1e-
     :math:`\lambda^2 \le` ``rtol`` :math:`\cdot V` with no weight to release, after
     that last (quadratically convergent) step. Returns ``(alpha, value)``.
     """
-    n_comp = G.shape[1]
+    n_comp = G_t.shape[0]
     if n_comp == 1:
-        return np.ones(1), alpha_objective(np.ones(1), c, G, b)[0]
+        return np.ones(1), alpha_objective(np.ones(1), c, G_t, b)[0]
     alpha = project_capped_simplex(np.asarray(alpha0, dtype=float), lower)
-    value, grad = alpha_objective(alpha, c, G, b)
+    value, grad = alpha_objective(alpha, c, G_t, b)
     gradient_step = False
     for _ in range(max_iter):
         if gradient_step:
             direction, decrement = -(grad - grad.mean()), np.inf
         else:
-            direction, decrement = _search_direction(alpha, c, G, b, grad, value, lower)
-        new_alpha, value, grad = _projected_search(alpha, direction, value, grad, c, G, b,
-                                                   lower)
+            direction, decrement = _search_direction(alpha, c, G_t, b, grad, value, lower)
+        new_alpha, value, grad = _projected_search(alpha, direction, value, grad, c, G_t,
+                                                   b, lower)
         stalled = np.array_equal(new_alpha, alpha)
         alpha = new_alpha
         if decrement <= rtol * value or (stalled and gradient_step):
@@ -233,30 +233,30 @@ def project_capped_simplex(v, lower):
     return lower + free * np.maximum(u - cumulative[rho] / (rho + 1.0), 0.0)
 
 
-def _search_direction(alpha, c, G, b, grad, value, lower):
+def _search_direction(alpha, c, G_t, b, grad, value, lower):
     """Newton step on the face above the floor, released weights included once the face
     is nearly solved; the projected gradient if that is no descent direction.
     Returns the step and the Newton decrement (inf for a gradient step)."""
-    root = np.sqrt(2.0 * c / (G @ alpha + b) ** 3)
+    root = np.sqrt(2.0 * c / (alpha @ G_t + b) ** 3)
     free = alpha > 2.0 * lower  # the floor, with room for the projection's round-off
-    direction, multiplier = _face_newton(G, root, grad, free)
+    direction, multiplier = _face_newton(G_t, root, grad, free)
     decrement = -(grad @ direction)
     if decrement <= 1e-3 * value:
         release = ~free & (grad < -multiplier - 1e-12 * abs(multiplier))
         if release.any():
-            direction, _ = _face_newton(G, root, grad, free | release)
+            direction, _ = _face_newton(G_t, root, grad, free | release)
             release &= direction > 0  # released weights must leave the floor upwards
-            direction, _ = _face_newton(G, root, grad, free | release)
+            direction, _ = _face_newton(G_t, root, grad, free | release)
             decrement = max(-(grad @ direction), 1e-3 * value)
     if not decrement >= 0.0:
         return -(grad - grad.mean()), np.inf
     return direction, decrement
 
 
-def _face_newton(G, root, grad, free):
+def _face_newton(G_t, root, grad, free):
     """Equality-constrained Newton step on the weights in ``free`` and its multiplier."""
-    scaled = G[:, free] * root[:, None]
-    hess = scaled.T @ scaled
+    scaled = G_t[free] * root
+    hess = scaled @ scaled.T
     k = hess.shape[0]
     kkt = np.zeros((k + 1, k + 1))
     kkt[:k, :k] = hess + np.eye(k) * (1e-12 * np.trace(hess) / k + 1e-300)
@@ -267,11 +267,11 @@ def _face_newton(G, root, grad, free):
     return direction, solution[k]
 
 
-def _projected_search(alpha, direction, value, grad, c, G, b, lower):
+def _projected_search(alpha, direction, value, grad, c, G_t, b, lower):
     """Armijo search along t -> P(alpha + t d) over :func:`_trial_steps`."""
     for step in _trial_steps(alpha, direction, lower):
         trial = project_capped_simplex(alpha + step * direction, lower)
-        new_value, new_grad = alpha_objective(trial, c, G, b)
+        new_value, new_grad = alpha_objective(trial, c, G_t, b)
         if new_value <= value + 1e-4 * (grad @ (trial - alpha)):
             return trial, new_value, new_grad
     return alpha, value, grad

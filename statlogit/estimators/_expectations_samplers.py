@@ -1,6 +1,6 @@
 """Gaussian (mixture) components, the mixture sampler and the recycled sample pool."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
@@ -91,46 +91,60 @@ class Batch:
             return np.log(np.abs(self.values)) + self.log_f
 
 
-@dataclass
 class Pool:
-    r"""Every point drawn so far and what the recycling weights need.
+    r"""Every point drawn so far and what the recycling weights need, in buffers sized
+    for the whole adaptive budget (no copies as batches arrive).
 
     ``log_q[i, l]`` is the log-density of stage l's sampler at point i, so the
     deterministic mixture :math:`h = \sum_l (N_l/n) q_l` is one log-sum-exp per point;
     ``log_abs_target`` holds :math:`\log|\varphi_p| + \log f_p`, taken once per point.
+
+    Parameters
+    ----------
+    pilot : Batch
+        The pilot sample, drawn from :math:`q_0`.
+    capacity : int
+        Largest number of points the pool will hold.
+    max_stages : int
+        Largest number of samplers (pilot included).
     """
 
-    X: np.ndarray
-    values: np.ndarray
-    log_abs_target: np.ndarray
-    log_q0: np.ndarray
-    log_q: np.ndarray
-    sizes: list = field(default_factory=list)
-    samplers: list = field(default_factory=list)
+    def __init__(self, pilot, capacity, max_stages):
+        n, n_parts = pilot.values.shape
+        self._X = np.empty((capacity, pilot.X.shape[1]))
+        self._values = np.empty((capacity, n_parts))
+        self._log_abs_target = np.empty((capacity, n_parts))
+        self._log_q0 = np.empty(capacity)
+        self._log_q = np.empty((capacity, max_stages))
+        self.n = 0
+        self.sizes = []
+        self.samplers = []
+        self._append(pilot, pilot.log_q0[:, None])
 
-    @classmethod
-    def from_pilot(cls, batch):
-        """The pool of the pilot sample, drawn from q_0."""
-        return cls(batch.X, batch.values, batch.log_abs_target(), batch.log_q0,
-                   batch.log_q0[:, None].copy(), sizes=[batch.X.shape[0]])
-
-    @property
-    def n(self):
-        return self.X.shape[0]
+    X = property(lambda self: self._X[: self.n])
+    values = property(lambda self: self._values[: self.n])
+    log_abs_target = property(lambda self: self._log_abs_target[: self.n])
+    log_q0 = property(lambda self: self._log_q0[: self.n])
 
     def log_h(self):
+        log_q = self._log_q[: self.n, : len(self.sizes)]
         log_share = np.log(np.asarray(self.sizes, dtype=float) / self.n)
-        return logsumexp_rows(np.ascontiguousarray(self.log_q + log_share))
+        return logsumexp_rows(np.ascontiguousarray(log_q + log_share))
 
     def add(self, batch, sampler, new_column):
         """Append a batch drawn from ``sampler``, whose log-density on the old pool and
         the batch is ``new_column``; extend every earlier stage's column to the batch."""
         old_stages = [s.logpdf(batch.X, batch.log_q0) for s in self.samplers]
-        batch_rows = np.column_stack([batch.log_q0, *old_stages])
-        self.log_q = np.column_stack([np.vstack([self.log_q, batch_rows]), new_column])
-        self.X = np.vstack([self.X, batch.X])
-        self.values = np.vstack([self.values, batch.values])
-        self.log_abs_target = np.vstack([self.log_abs_target, batch.log_abs_target()])
-        self.log_q0 = np.concatenate([self.log_q0, batch.log_q0])
-        self.sizes.append(batch.X.shape[0])
+        self._append(batch, np.column_stack([batch.log_q0, *old_stages]))
+        self._log_q[: self.n, len(self.sizes) - 1] = new_column
         self.samplers.append(sampler)
+
+    def _append(self, batch, earlier_stages):
+        start, stop = self.n, self.n + batch.X.shape[0]
+        self._X[start:stop] = batch.X
+        self._values[start:stop] = batch.values
+        self._log_abs_target[start:stop] = batch.log_abs_target()
+        self._log_q0[start:stop] = batch.log_q0
+        self._log_q[start:stop, : earlier_stages.shape[1]] = earlier_stages
+        self.n = stop
+        self.sizes.append(batch.X.shape[0])

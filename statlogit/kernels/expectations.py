@@ -16,7 +16,7 @@ import numpy as np
 from statlogit.kernels._numba import njit
 
 LOG_2PI = math.log(2.0 * math.pi)
-BLOCK = 128
+BLOCK = 256
 
 
 @njit
@@ -265,11 +265,12 @@ def alpha_coefficients(values, log_abs_target, log_g, shift, log_weights, beta):
 
     Returns
     -------
-    G : ndarray of shape (n, P)
+    G_t : ndarray of shape (P, n)
+        :math:`G` transposed (component-major, as :func:`alpha_objective` takes it).
     log_s : ndarray of shape (n,)
     """
     n, n_parts = values.shape
-    G = np.empty((n, n_parts))
+    G_t = np.empty((n_parts, n))
     log_s = np.empty(n)
     log_a = np.empty(n_parts)
     abs_beta = np.abs(beta)
@@ -283,7 +284,7 @@ def alpha_coefficients(values, log_abs_target, log_g, shift, log_weights, beta):
         top = -np.inf
         for p in range(n_parts):
             lg = log_g[i, p] - shift[i]
-            G[i, p] = math.exp(lg)
+            G_t[p, i] = math.exp(lg)
             log_a[p] = log_abs_target[i, p] - shift[i]
             if weights[p] > 0.0:
                 top = max(top, log_a[p], log_abs_beta[p] + lg)
@@ -297,14 +298,14 @@ def alpha_coefficients(values, log_abs_target, log_g, shift, log_weights, beta):
                 continue
             lg = log_g[i, p] - shift[i]
             if inv_scale > 0.0 and lg > -700.0:
-                b = abs_beta[p] * G[i, p] * inv_scale
+                b = abs_beta[p] * G_t[p, i] * inv_scale
             else:
                 b = math.exp(log_abs_beta[p] + lg - top)
             a = math.exp(log_a[p] - top)
             r = (a if values[i, p] > 0.0 else -a) - (b if beta[p] > 0.0 else -b)
             acc += weights[p] * r * r
         log_s[i] = 2.0 * top + math.log(acc) if acc > 0.0 else -np.inf
-    return G, log_s
+    return G_t, log_s
 
 
 @njit
@@ -347,51 +348,73 @@ def sampler_ratios(values, log_f, log_g, log_q0, alpha, defensive):
             mix += alpha[p] * a[i, p]
         den += (1.0 - defensive) * mix
         log_s[i] = m + math.log(den)
+        inv_den = 1.0 / den
         for p in range(n_parts):
-            a[i, p] /= den
+            a[i, p] *= inv_den
             y[i, p] = values[i, p] * math.exp(log_f[i, p] - log_s[i])
     return y, a, log_s
 
 
 @njit
-def alpha_objective(alpha, c, G, b):
+def alpha_objective(alpha, c, G_t, b):
     r"""Value and gradient of :math:`V(\alpha)=\sum_i c_i / (G_i^\top\alpha + b_i)`.
 
     The mixture-weight sub-problem of aISCV after scaling each point by its largest
-    component density (see :func:`statlogit.estimators.expectations`).
+    component density. G is stored component-major, so both passes run along
+    contiguous rows: :math:`\mathrm{den} = b + \sum_k \alpha_k G_{\cdot k}` and
+    :math:`\partial_k V = -\sum_i G_{ik}\, c_i/\mathrm{den}_i^2`.
 
     Parameters
     ----------
     alpha : ndarray of shape (K,)
     c : ndarray of shape (n,)
         Non-negative numerators.
-    G : ndarray of shape (n, K)
-        Non-negative (scaled) component densities.
+    G_t : ndarray of shape (K, n)
+        Non-negative (scaled) component densities, transposed.
     b : ndarray of shape (n,)
         Non-negative offsets (the defensive part of the sampler).
 
     Returns
     -------
     value : float
+        ``inf`` if some point with :math:`c_i > 0` has a non-positive denominator.
     grad : ndarray of shape (K,)
-        :math:`-\sum_i c_i G_i / (G_i^\top\alpha + b_i)^2`.
     """
-    n, n_comp = G.shape
+    n_comp, n = G_t.shape
+    den = b.copy()
+    for k in range(n_comp):
+        weight = alpha[k]
+        for i in range(n):
+            den[i] += weight * G_t[k, i]
     value = 0.0
-    grad = np.zeros(n_comp)
+    scaled = np.zeros(n)
     for i in range(n):
-        den = b[i]
-        for k in range(n_comp):
-            den += G[i, k] * alpha[k]
         if c[i] == 0.0:
             continue
-        if den <= 0.0:
-            return np.inf, grad
-        value += c[i] / den
-        t = c[i] / (den * den)
-        for k in range(n_comp):
-            grad[k] -= t * G[i, k]
+        if den[i] <= 0.0:
+            return np.inf, np.zeros(n_comp)
+        value += c[i] / den[i]
+        scaled[i] = c[i] / (den[i] * den[i])
+    grad = np.empty(n_comp)
+    for k in range(n_comp):
+        grad[k] = -_dot4(G_t[k], scaled)
     return value, grad
+
+
+@njit
+def _dot4(x, y):
+    """Dot product with four interleaved partial sums (vectorisable, fixed order)."""
+    n = x.shape[0]
+    s0 = s1 = s2 = s3 = 0.0
+    top = n - n % 4
+    for i in range(0, top, 4):
+        s0 += x[i] * y[i]
+        s1 += x[i + 1] * y[i + 1]
+        s2 += x[i + 2] * y[i + 2]
+        s3 += x[i + 3] * y[i + 3]
+    for i in range(top, n):
+        s0 += x[i] * y[i]
+    return (s0 + s1) + (s2 + s3)
 
 
 @njit
