@@ -219,7 +219,7 @@ def test_alpha_subproblem_matches_cvxpy():
     G[:, 5] *= 1e-3  # a component the optimum pushes to the floor
     c = rng.exponential(size=300)
     b = 0.01 * rng.uniform(size=300)
-    alpha, value = minimize_alpha(c, G, b, np.full(6, 1 / 6))
+    alpha, value = minimize_alpha(c, G.T.copy(), b, np.full(6, 1 / 6))
     ref_alpha, ref_value = mixture_weights(c, G, b)
     assert abs(value - ref_value) <= 1e-6 * abs(ref_value)
     np.testing.assert_allclose(alpha, ref_alpha, atol=1e-6)
@@ -250,7 +250,8 @@ def test_alpha_subproblem_robust_against_cvxpy(kind, seed):
     c, G, b = _alpha_instance(kind, np.random.default_rng(seed))
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        alpha, value = minimize_alpha(c, G, b, np.full(G.shape[1], 1 / G.shape[1]))
+        alpha, value = minimize_alpha(c, G.T.copy(), b,
+                                      np.full(G.shape[1], 1 / G.shape[1]))
     ref_alpha, ref_value = mixture_weights(c, G, b)
     assert value <= ref_value * (1 + 1e-7)
     np.testing.assert_allclose(alpha, ref_alpha, atol=1e-5)

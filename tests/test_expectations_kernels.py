@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import special, stats
 
 from statlogit import GaussianCopula
 from statlogit.kernels.expectations import (
@@ -71,20 +71,20 @@ def test_alpha_objective_value_and_gradient():
     c = rng.exponential(size=30)
     b = rng.uniform(size=30) * 0.1
     alpha = rng.dirichlet(np.ones(4))
-    value, grad = alpha_objective(alpha, c, G, b)
+    value, grad = alpha_objective(alpha, c, G.T.copy(), b)
     den = G @ alpha + b
     np.testing.assert_allclose(value, np.sum(c / den), rtol=1e-13)
     np.testing.assert_allclose(grad, -(c / den**2) @ G, rtol=1e-12)
     step = 1e-7
-    numeric = [(alpha_objective(alpha + step * e, c, G, b)[0]
-                - alpha_objective(alpha - step * e, c, G, b)[0]) / (2 * step)
+    numeric = [(alpha_objective(alpha + step * e, c, G.T.copy(), b)[0]
+                - alpha_objective(alpha - step * e, c, G.T.copy(), b)[0]) / (2 * step)
                for e in np.eye(4)]
     np.testing.assert_allclose(grad, numeric, rtol=1e-6)
 
 
 def test_alpha_objective_infeasible_is_inf():
     value, _ = alpha_objective(np.array([0.0, 1.0]), np.ones(2),
-                               np.array([[1.0, 0.0], [1.0, 0.0]]), np.zeros(2))
+                               np.array([[1.0, 1.0], [0.0, 0.0]]), np.zeros(2))
     assert value == np.inf
 
 
@@ -121,3 +121,84 @@ def test_shifted_lognormal_copulas_are_not_stacked():
     X = np.column_stack([np.linspace(0.6, 2.0, 7), np.linspace(-1.0, 3.0, 7)])
     expected = np.column_stack([law.logpdf(X) for law in laws])
     np.testing.assert_allclose(problem.log_laws(X), expected, rtol=1e-12)
+
+
+def test_gaussian_mixture_logpdf_is_the_log_sum_of_components():
+    from statlogit.kernels.expectations import gaussian_mixture_logpdf
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 3)) * 4  # a block boundary and far points included
+    means = rng.standard_normal((5, 3))
+    covs, chols = _random_chols(rng, 5, 3, scale=0.1)
+    log_w = np.log(rng.dirichlet(np.ones(5)))
+    log_w[2] = -np.inf  # a component with zero weight is skipped
+    dens = np.column_stack([stats.multivariate_normal(m, c).logpdf(X)
+                            for m, c in zip(means, covs, strict=True)])
+    expected = special.logsumexp(dens + log_w, axis=1)
+    np.testing.assert_allclose(gaussian_mixture_logpdf(X, means, chols, log_w), expected,
+                               rtol=1e-12)
+
+
+def test_cross_entropy_weights_match_the_direct_formula():
+    from statlogit.kernels.expectations import cross_entropy_weights
+
+    rng = np.random.default_rng(4)
+    values = rng.exponential(size=(50, 3))
+    values[:5, 1] = 0.0
+    values[5, 2] = -1.0  # a negative value gets no weight
+    log_f, log_h = rng.normal(size=(50, 3)), rng.normal(size=50)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_abs = np.log(np.abs(values)) + log_f
+    direct = np.maximum(values, 0) * np.exp(log_f - log_h[:, None])
+    ours = cross_entropy_weights(values, log_abs, log_h)
+    np.testing.assert_allclose(ours, direct / direct.max(axis=0), rtol=1e-13)
+    # shifting every log-density by 1000 changes nothing (no overflow, no underflow)
+    np.testing.assert_allclose(cross_entropy_weights(values, log_abs + 1000.0, log_h),
+                               ours, rtol=1e-12)
+
+
+def test_alpha_coefficients_match_the_direct_formula_and_survive_extremes():
+    from statlogit.kernels.expectations import alpha_coefficients
+
+    rng = np.random.default_rng(5)
+    n, P = 40, 4
+    values = rng.normal(size=(n, P))
+    log_f, log_g = rng.normal(size=(n, P)), rng.normal(size=(n, P))
+    beta, w = rng.normal(size=P), rng.exponential(size=P)
+    w[3] = 0.0
+    with np.errstate(divide="ignore"):
+        log_w = np.log(w)
+    shift = log_g.max(axis=1)
+    log_abs = np.log(np.abs(values)) + log_f
+    G_t, log_s = alpha_coefficients(values, log_abs, log_g, shift, log_w, beta)
+    scale = np.exp(-shift)[:, None]
+    resid = (values * np.exp(log_f) - beta * np.exp(log_g)) * scale
+    np.testing.assert_allclose(G_t, (np.exp(log_g) * scale).T, rtol=1e-13)
+    np.testing.assert_allclose(log_s, np.log(np.sum(w * resid**2, axis=1)), rtol=1e-12)
+    # densities of 1e-400 and 1e+400 scale: the same answer shifted by 2 * 1000
+    for offset in (-1000.0, 1000.0):
+        G_far, log_s_far = alpha_coefficients(values, log_abs + offset, log_g + offset,
+                                              shift + offset, log_w, beta)
+        np.testing.assert_allclose(G_far, G_t, rtol=1e-12)
+        np.testing.assert_allclose(log_s_far, log_s, rtol=1e-12, atol=1e-12)
+
+
+def test_sampler_ratios_match_the_direct_formula():
+    from statlogit.kernels.expectations import sampler_ratios
+
+    rng = np.random.default_rng(6)
+    n, P = 30, 3
+    values, log_f = rng.normal(size=(n, P)), rng.normal(size=(n, P))
+    log_g, log_q0 = rng.normal(size=(n, P)), rng.normal(size=n)
+    alpha = rng.dirichlet(np.ones(P))
+    for defensive in (0.0, 0.3):
+        g = defensive * np.exp(log_q0) + (1 - defensive) * np.exp(log_g) @ alpha
+        y, a, log_s = sampler_ratios(values, log_f, log_g, log_q0, alpha, defensive)
+        np.testing.assert_allclose(log_s, np.log(g), rtol=1e-13)
+        np.testing.assert_allclose(y, values * np.exp(log_f) / g[:, None], rtol=1e-12)
+        np.testing.assert_allclose(a, np.exp(log_g) / g[:, None], rtol=1e-12)
+    # far in the tails (all densities ~ e^-1500): finite, and the same ratios
+    y_far, a_far, _ = sampler_ratios(values, log_f - 1500, log_g - 1500, log_q0 - 1500,
+                                     alpha, 0.3)
+    np.testing.assert_allclose(y_far, y, rtol=1e-12)
+    np.testing.assert_allclose(a_far, a, rtol=1e-12)
