@@ -268,6 +268,16 @@ def test_capped_simplex_projection_is_a_projection():
         assert np.sum((v - p) ** 2) <= np.sum((v - q) ** 2) + 1e-12
 
 
+def test_capped_simplex_projection_of_huge_gradient_steps():
+    """Entries of 1e20 (a gradient step where a floor weight carries points alone)
+    once absorbed the cumulative sums and crashed the projection."""
+    v = np.array([-3e19, 1.2e20, -3e19, 9e-12])
+    np.testing.assert_array_equal(project_capped_simplex(v, 1e-3), [1e-3, 0.997, 1e-3, 1e-3])
+    shifted = project_capped_simplex(np.array([0.3, 0.1, 0.9, 0.2]) + 1e12, 1e-3)
+    np.testing.assert_allclose(shifted, project_capped_simplex(np.array([0.3, 0.1, 0.9, 0.2]),
+                                                               1e-3), atol=1e-4)
+
+
 def test_gaussian_copula_against_independent_formula():
     law = make_cantilever_beam_laws(2, random_state=0)[0][1]
     X = law.rvs(500, random_state=0)
@@ -348,3 +358,43 @@ def test_sobol_ishigami_agrees_with_scipy():
 def test_sobol_bad_method():
     with pytest.raises(ValueError, match="method"):
         sobol_indices(ishigami, [stats.uniform()] * 3, method="saltelli")
+
+
+def _assert_kkt(problem, alpha, rtol=1e-6):
+    """First-order optimality on the capped simplex: equal gradients above the floor,
+    no larger ones on it (an independent check of the solver's answer)."""
+    from statlogit.kernels.expectations import alpha_objective
+
+    _, grad = alpha_objective(alpha, problem.c, problem.G_t, problem.b)
+    free = alpha > 2 * 9e-12
+    level = grad[free].mean()
+    tol = rtol * abs(level)
+    assert np.all(np.abs(grad[free] - level) <= tol)
+    assert np.all(grad[~free] >= level - tol)
+
+
+def test_every_alpha_subproblem_of_a_hard_run_is_solved(monkeypatch):
+    """Run 4 of the iscv-moments study once ended in a ConvergenceWarning: the solver
+    stalled on a face after releasing a floor weight that the enlarged Newton step
+    pushed down. Every sub-problem of that run now meets the KKT conditions."""
+    from statlogit.estimators._expectations_fit import AlphaProblem
+
+    solved = []
+    original = AlphaProblem.minimize
+
+    def minimize_and_keep(self, alpha0):
+        alpha = original(self, alpha0)
+        solved.append((self, alpha))
+        return alpha
+
+    monkeypatch.setattr(AlphaProblem, "minimize", minimize_and_keep)
+    orders = 2 * np.arange(1, 11)
+    truth = factorial2(orders - 1).astype(float)
+    rng = np.random.default_rng(np.random.SeedSequence(20231).spawn(5)[4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        MultipleExpectations(budget=20_000, weights=1 / truth**2, random_state=rng).fit(
+            lambda X: X[:, [0]] ** orders, stats.norm())
+    assert len(solved) >= 2
+    for problem, alpha in solved:
+        _assert_kkt(problem, alpha)

@@ -193,11 +193,29 @@ def minimize_alpha(c, G_t, b, alpha0, *, lower=ALPHA_FLOOR, max_iter=200, rtol=1
     :math:`H = 2\sum_i c_i G_iG_i^\top/(G_i^\top\alpha+b_i)^3` (one symmetric
     product; value and gradient from a numba kernel). An Armijo search along the
     projection of :math:`\alpha + td` onto the set follows, which puts weights on the
-    floor many at a time. Once the face is nearly solved (Newton decrement
-    :math:`\lambda^2 = -\nabla V^\top d \le 10^{-3}V`), floor weights whose gradient
-    lies below the face's multiplier :math:`-\nu` are released. Stops when
-    :math:`\lambda^2 \le` ``rtol`` :math:`\cdot V` with no weight to release, after
-    that last (quadratically convergent) step. Returns ``(alpha, value)``.
+    floor many at a time and lands a shrinking weight on the floor rather than letting
+    it creep there. Once the face is nearly solved (Newton decrement
+    :math:`\lambda^2 = -\nabla V^\top d \le 10^{-3}V`), the floor weight whose gradient
+    lies furthest below the face's multiplier :math:`-\nu` is released (along the
+    projected gradient if the enlarged Newton step would not raise it). A step that
+    does not lower V is retried along the projected gradient. Stops when
+    :math:`\lambda^2 \le` ``rtol`` :math:`\cdot V` with no weight to release, after that
+    last (quadratically convergent) step, or when the projected gradient cannot lower V
+    either.
+
+    Parameters
+    ----------
+    c : ndarray of shape (n,)
+    G_t : ndarray of shape (K, n)
+        G transposed (component-major).
+    b : ndarray of shape (n,)
+    alpha0 : ndarray of shape (K,)
+        Starting weights (projected onto the set first).
+
+    Returns
+    -------
+    alpha : ndarray of shape (K,)
+    value : float
     """
     n_comp = G_t.shape[0]
     if n_comp == 1:
@@ -209,11 +227,12 @@ def minimize_alpha(c, G_t, b, alpha0, *, lower=ALPHA_FLOOR, max_iter=200, rtol=1
         if gradient_step:
             direction, decrement = -(grad - grad.mean()), np.inf
         else:
-            direction, decrement = _search_direction(alpha, c, G_t, b, grad, value, lower)
-        new_alpha, value, grad = _projected_search(alpha, direction, value, grad, c, G_t,
-                                                   b, lower)
-        stalled = np.array_equal(new_alpha, alpha)
-        alpha = new_alpha
+            direction, decrement = _search_direction(alpha, c, G_t, b, grad, value, lower,
+                                                      rtol)
+        previous = value
+        alpha, value, grad = _projected_search(alpha, direction, value, grad, c, G_t, b,
+                                               lower)
+        stalled = not value < previous - 1e-15 * abs(previous)
         if decrement <= rtol * value or (stalled and gradient_step):
             return alpha, value
         gradient_step = stalled
@@ -224,33 +243,40 @@ def minimize_alpha(c, G_t, b, alpha0, *, lower=ALPHA_FLOOR, max_iter=200, rtol=1
 
 
 def project_capped_simplex(v, lower):
-    """Euclidean projection onto {alpha >= lower, sum(alpha) = 1} (sort-based)."""
+    """Euclidean projection onto {alpha >= lower, sum(alpha) = 1} (sort-based; shifted
+    by max(v) first, which leaves the projection unchanged and keeps huge entries from
+    absorbing the sums)."""
     free = 1.0 - v.shape[0] * lower
-    u = (v - lower) / free
+    u = (v - v.max()) / free
     s = np.sort(u)[::-1]
     cumulative = np.cumsum(s) - 1.0
     rho = np.flatnonzero(s - cumulative / np.arange(1, u.shape[0] + 1) > 0)[-1]
     return lower + free * np.maximum(u - cumulative[rho] / (rho + 1.0), 0.0)
 
 
-def _search_direction(alpha, c, G_t, b, grad, value, lower):
-    """Newton step on the face above the floor, released weights included once the face
-    is nearly solved; the projected gradient if that is no descent direction.
-    Returns the step and the Newton decrement (inf for a gradient step)."""
+def _search_direction(alpha, c, G_t, b, grad, value, lower, rtol):
+    """Newton step on the face above the floor; once the face is nearly solved, on the
+    face enlarged by the floor weight that most wants to rise; the projected gradient
+    when neither helps. Returns the step and the Newton decrement (inf when no
+    convergence may be declared after the step)."""
     root = np.sqrt(2.0 * c / (alpha @ G_t + b) ** 3)
     free = alpha > 2.0 * lower  # the floor, with room for the projection's round-off
     direction, multiplier = _face_newton(G_t, root, grad, free)
     decrement = -(grad @ direction)
-    if decrement <= 1e-3 * value:
-        release = ~free & (grad < -multiplier - 1e-12 * abs(multiplier))
-        if release.any():
-            direction, _ = _face_newton(G_t, root, grad, free | release)
-            release &= direction > 0  # released weights must leave the floor upwards
-            direction, _ = _face_newton(G_t, root, grad, free | release)
-            decrement = max(-(grad @ direction), 1e-3 * value)
     if not decrement >= 0.0:
         return -(grad - grad.mean()), np.inf
-    return direction, decrement
+    if decrement > 1e-3 * value:
+        return direction, decrement
+    slack = np.where(free, np.inf, grad + multiplier)  # < 0: the weight wants to rise
+    k = int(np.argmin(slack))
+    if not slack[k] < -1e-12 * abs(multiplier):
+        return direction, decrement
+    enlarged, _ = _face_newton(G_t, root, grad, free | (np.arange(free.size) == k))
+    if enlarged[k] > 0.0:
+        return enlarged, np.inf
+    if decrement > rtol * value:  # the multiplier is still rough: solve the face first
+        return direction, np.inf
+    return -(grad - grad.mean()), np.inf
 
 
 def _face_newton(G_t, root, grad, free):
@@ -268,7 +294,9 @@ def _face_newton(G_t, root, grad, free):
 
 
 def _projected_search(alpha, direction, value, grad, c, G_t, b, lower):
-    """Armijo search along t -> P(alpha + t d) over :func:`_trial_steps`."""
+    """Armijo search along t -> P(alpha + t d) over :func:`_trial_steps` (d rescaled to
+    at most 1e6 per weight, so no trial point overflows)."""
+    direction = direction / max(1.0, np.abs(direction).max() / 1e6)
     for step in _trial_steps(alpha, direction, lower):
         trial = project_capped_simplex(alpha + step * direction, lower)
         new_value, new_grad = alpha_objective(trial, c, G_t, b)
