@@ -132,8 +132,13 @@ def test_single_observation_per_unit_equals_rdrobust(kernel, rd_kernel, p):
     rng = np.random.default_rng(5)
     x = rng.uniform(-1, 1, 600)
     y = 1 + x + 0.5 * x**2 + 2 * (x >= 0) + rng.normal(0, 0.3, 600)
-    est = R3D(p=p, kernel=kernel, bandwidth=0.4, quantiles=[0.25, 0.5, 0.75],
-              n_bootstrap=10, random_state=0).fit(x, y)
+    # One draw per unit: point-mass distributions, flat quantile curves; both
+    # limitation warnings fire by design.
+    with pytest.warns(UserWarning) as record:
+        est = R3D(p=p, kernel=kernel, bandwidth=0.4, quantiles=[0.25, 0.5, 0.75],
+                  n_bootstrap=10, random_state=0).fit(x, y)
+    messages = " ".join(str(w.message) for w in record)
+    assert "constant on [0.25, 0.75]" in messages and "only 1 observation" in messages
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         conventional = rdrobust(y, x, c=0, p=p, h=0.4, kernel=rd_kernel).coef.iloc[0, 0]
@@ -334,3 +339,75 @@ def test_bad_multipliers_raise(sharp_data):
     x, Y, _ = sharp_data
     with pytest.raises(ValueError, match="one row per unit"):
         R3D(quantiles=DECILES).fit(x, Y, multipliers=np.ones((5, 20)))
+
+
+# ------------------------------------------------------- limitation warnings
+def _no_warning_fit(x, Y, **params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return R3D(**{"n_bootstrap": 20, "random_state": 0, **params}).fit(x, Y)
+
+
+FLAT_TOP = r"(above|below) the cutoff is constant on \[0\.\d+, 0\.99\]"
+
+
+def _top_coded(cap):
+    rng = np.random.default_rng(21)
+    x = rng.uniform(-1, 1, 300)
+    Y = 0.3 * x[:, None] + 0.5 * (x >= 0)[:, None] + rng.standard_normal((300, 50))
+    return x, list(np.minimum(Y, cap))
+
+
+@pytest.mark.parametrize("method", ["simple", "frechet"])
+def test_top_coded_outcomes_warn_of_a_flat_quantile_curve(method):
+    # About half of every unit's draws sit at the cap: both average quantile curves
+    # are exactly constant at the top of the grid.
+    x, Y = _top_coded(cap=0.0)
+    with pytest.warns(UserWarning, match=FLAT_TOP):
+        est = R3D(method=method, n_bootstrap=20, random_state=0).fit(x, Y)
+    assert est.coef_plus_[0, -1] == pytest.approx(0.0, abs=1e-12)
+    _no_warning_fit(*_top_coded(cap=np.inf), method=method)
+
+
+def test_flat_stretch_needs_more_than_five_percent_of_the_grid():
+    x, Y = _top_coded(cap=np.inf)
+    Q = np.array([np.quantile(y, DECILES) for y in Y])
+    Q[:, -2:] = Q[:, -1:]            # tie the 0.8 and 0.9 levels: 12.5 % of the span
+    with pytest.warns(UserWarning, match=r"constant on \[0\.8, 0\.9\] \(12%"):
+        R3D(quantiles=DECILES, n_bootstrap=20).fit(x, Q)
+    grid = np.arange(1, 100) / 100
+    Q = np.array([np.quantile(y, grid) for y in Y])
+    Q[:, 60:65] = Q[:, 60:61]        # 0.61..0.65 tied: 4 % of the span
+    _no_warning_fit(x, Q, quantiles=grid)
+
+
+def test_units_with_three_draws_warn_and_thirty_do_not(sharp_data):
+    x, Y, _ = sharp_data
+    few = [y[:3] for y in Y]
+    with pytest.warns(UserWarning, match=r"only 3 observation\(s\), fewer than max\(10"):
+        R3D(quantiles=DECILES, n_bootstrap=20).fit(x, few)
+    _no_warning_fit(x, Y, quantiles=DECILES)
+    # A quantile matrix carries no sample sizes: nothing to check.
+    _no_warning_fit(x, np.array([np.quantile(y, DECILES) for y in few]),
+                    quantiles=DECILES)
+
+
+def test_small_sample_warning_counts_units_inside_the_window_only(sharp_data):
+    x, Y, _ = sharp_data
+    far, near = int(np.argmax(x)), int(np.argmin(np.abs(x)))
+    params = {"quantiles": DECILES, "bandwidth": 0.5}
+    outside = [y[:3] if i == far else y for i, y in enumerate(Y)]
+    _no_warning_fit(x, outside, **params)
+    inside = [y[:3] if i == near else y for i, y in enumerate(Y)]
+    with pytest.warns(UserWarning, match="only 3 observation"):
+        R3D(n_bootstrap=20, **params).fit(x, inside)
+
+
+def test_small_sample_threshold_grows_with_the_effective_units():
+    # 25 draws per unit: fine for 300 units (sqrt(n_eff) < 25), not for 2000 units
+    # with a wide bandwidth (n_eff = 2000, sqrt = 44.7).
+    x, Y, _ = make_r3d_package(300, 25, random_state=5)
+    _no_warning_fit(x, Y, quantiles=DECILES, bandwidth=1.0)
+    x, Y, _ = make_r3d_package(2000, 25, random_state=5)
+    with pytest.warns(UserWarning, match=r"effective units = 2000\)\) = 44.7"):
+        R3D(quantiles=DECILES, bandwidth=1.0, n_bootstrap=20).fit(x, Y)

@@ -12,6 +12,9 @@ on at :math:`X \ge c`. The estimand is the jump of the *average unit quantile fu
 divided, in a fuzzy design, by the jump of :math:`P(T = 1 \mid X = x)`.
 """
 
+import math
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
@@ -33,18 +36,29 @@ from statlogit.estimators._r3d_fit import (
     residuals,
 )
 from statlogit.estimators._r3d_inference import (
+    R3DGiniTestResult,
     R3DTestResult,
     critical_value,
     fuzzy_process,
+    gini_test,
     multiplier_process,
     sup_test,
 )
 from statlogit.kernels.r3d import ragged_quantiles
 
-__all__ = ["R3D", "R3DTestResult", "from_long"]
+__all__ = ["R3D", "R3DGiniTestResult", "R3DTestResult", "from_long"]
 
 DEFAULT_QUANTILES = np.arange(1, 100) / 100
 NO_JUMP = 1e-10
+# Limitation warnings (see R3D's Notes): a flat stretch of the estimated average
+# quantile curve covering more than FLAT_SHARE of the grid's span, increments within
+# FLAT_RTOL of the curve's size counting as zero; fewer than max(MIN_DRAWS,
+# sqrt(effective units)) draws in some unit inside the window.
+FLAT_SHARE = 0.05
+FLAT_RTOL = 1e-8
+MIN_DRAWS = 10
+# The Gini of the whole distribution needs a grid reaching these levels.
+GINI_GRID_ENDS = (0.01, 0.99)
 
 
 class R3D(BaseEstimator):
@@ -115,6 +129,10 @@ class R3D(BaseEstimator):
         Jump of :math:`P(T = 1 \mid X)` (fuzzy designs).
     bootstrap_draws_ : ndarray of shape (n_bootstrap, m)
         Draws of the bootstrap process of :math:`\hat\tau`.
+    bootstrap_sides_ : ndarray of shape (2, n_bootstrap, m)
+        Draws of the bootstrap processes of :math:`\hat m_-` (index 0) and
+        :math:`\hat m_+` (index 1), from the same multipliers (their difference is
+        the sharp process); used by :meth:`test_gini`.
     bandwidth_selection_ : BandwidthSelection or None
         Plug-in ingredients when the bandwidth was selected.
     n_units_ : int
@@ -139,7 +157,29 @@ class R3D(BaseEstimator):
     4. units with a negative intercept weight get a zero bootstrap residual (default:
        every unit inside the window keeps its residual);
     5. the fuzzy bootstrap weighs the treatment residuals with the *outcome's*
-       intercept weights at the first level (default: the first stage's own).
+       intercept weights at the first level (default: the first stage's own);
+    6. :meth:`test_gini` compares the uncentred bootstrap differences of Gini
+       coefficients with the statistic and clips the coefficients to [0, 1]
+       (default: recentred draws, unclipped coefficients).
+
+    ``fit`` warns (``UserWarning``) about two limitations of the theory:
+
+    * the local polynomial estimate of :math:`m_+` or :math:`m_-` (before
+      monotonisation) is constant, increments below :math:`10^{-8}` times its largest
+      absolute value, over a stretch of levels longer than 5 % of the grid's span.
+      The units' quantiles are then tied (top- or bottom-coding, a mass point); the
+      bands rely on Hadamard differentiability at a strictly increasing average
+      quantile function, which fails there;
+    * the smallest within-unit sample among the units inside the window has fewer
+      than :math:`\max(10, \sqrt{n_{\text{eff}}})` observations,
+      :math:`n_{\text{eff}}` the largest number of units in the window over the
+      levels. Empirical quantiles carry a bias of order :math:`1/n_i` that does not
+      average out over units, against a standard error of order
+      :math:`n_{\text{eff}}^{-1/2}`: it is negligible only when
+      :math:`n_i \gg \sqrt{n_{\text{eff}}}` (the paper's sufficient condition,
+      :math:`n_i \gg n_{\text{eff}}`, is stronger), and below about 10 draws the
+      tail quantiles are interpolations between a few order statistics. Not checked
+      when ``Y`` is a quantile matrix.
     """
 
     # fit's arguments are data, not routable metadata: no set_fit_request.
@@ -195,7 +235,7 @@ class R3D(BaseEstimator):
         quantiles = self._quantile_grid()
         xc = self._running_variable(x) - float(self.cutoff)
         n = xc.size
-        Q = _unit_quantiles(Y, quantiles, n)
+        Q, sizes = _unit_quantiles(Y, quantiles, n)
         t = None if treatment is None else _treatment(treatment, n)
         unit_w = check_sample_weight(weights, n)
         _check_both_sides(xc, self.p)
@@ -210,6 +250,7 @@ class R3D(BaseEstimator):
         resid = (residuals(xc, Q, plus, method=self.method, parity=parity)
                  + residuals(xc, Q, minus, method=self.method, parity=parity))
         A = resid * (plus.weights - minus.weights)
+        sides = resid * plus.weights
         delta_y = m_plus - m_minus
         tau, delta_t = delta_y, None
         if t is not None:
@@ -218,7 +259,8 @@ class R3D(BaseEstimator):
             tau = delta_y / delta_t
             A = np.column_stack([A, a_t])
 
-        draws = self._bootstrap(A, delta_y, delta_t, _multipliers(multipliers, n))
+        draws, side_draws = self._bootstrap(A, sides, delta_y, delta_t,
+                                            _multipliers(multipliers, n))
         crit = critical_value(draws, self.alpha)
 
         self.quantiles_ = quantiles
@@ -231,17 +273,30 @@ class R3D(BaseEstimator):
         self.coef_plus_, self.coef_minus_ = plus.coef, minus.coef
         self.first_stage_ = delta_t
         self.bootstrap_draws_ = draws
+        self.bootstrap_sides_ = side_draws
         self.n_units_ = n
         self.n_effective_ = np.vstack([(minus.weights != 0).sum(axis=0),
                                        (plus.weights != 0).sum(axis=0)])
+        _warn_flat(quantiles, plus.coef[0], minus.coef[0])
+        _warn_small_samples(sizes, plus.weights, minus.weights, self.n_effective_)
         return self
 
-    def _bootstrap(self, A, delta_y, delta_t, multipliers):
-        """Draws of the process of tau (delta method when fuzzy)."""
-        draws = multiplier_process(A, n_bootstrap=self.n_bootstrap,
-                                   rng=resolve_rng(self.random_state),
-                                   multipliers=multipliers)
-        return draws if delta_t is None else fuzzy_process(draws, delta_y, delta_t)
+    def _bootstrap(self, A, sides, delta_y, delta_t, multipliers):
+        """Draws of the process of tau (delta method when fuzzy) and of each side.
+
+        ``sides`` holds the columns ``s_+ E`` of the process of ``m_+``; that of
+        ``m_-`` is their difference with the sharp process.
+        """
+        k = A.shape[1]
+        raw = multiplier_process(np.column_stack([A, sides]),
+                                 n_bootstrap=self.n_bootstrap,
+                                 rng=resolve_rng(self.random_state),
+                                 multipliers=multipliers)
+        draws, nu_plus = raw[:, :k], raw[:, k:]
+        side_draws = np.stack([nu_plus - draws[:, :sides.shape[1]], nu_plus])
+        if delta_t is not None:
+            draws = fuzzy_process(draws, delta_y, delta_t)
+        return draws, side_draws
 
     def _check_params(self):
         if self.method not in ("simple", "frechet"):
@@ -396,6 +451,69 @@ class R3D(BaseEstimator):
         """
         return self._test(range, centre=True)
 
+    def test_gini(self, range=None):
+        r"""Test of equal Gini coefficients of the average distributions at the cutoff.
+
+        :math:`H_0: G(m_+) = G(m_-)`, with :math:`G(Q)` the Gini coefficient of the
+        distribution with quantile function :math:`Q`, computed from the curve on the
+        grid by the trapezoid rule (Lorenz curve :math:`L(p) = \int_0^p Q / \int_0^1
+        Q`, :math:`G = 1 - 2\int_0^1 L`), the curve extended to 0 and 1 by its end
+        values. Statistic :math:`|G(\hat m_+) - G(\hat m_-)|`; bootstrap draws
+        :math:`G(\hat m_+ + \nu^b_+) - G(\hat m_- + \nu^b_-) - (G(\hat m_+) -
+        G(\hat m_-))`, :math:`\nu^b_\pm` the processes of :math:`\hat m_\pm`
+        (``bootstrap_sides_``); p-value: share of absolute draws at least as large.
+        With ``parity="R3D"`` the draws are not recentred (R3D's choice: the p-value
+        then stays near or above 1/2 whatever the difference, so the test has no
+        power) and the coefficients are clipped to [0, 1]. Draws whose perturbed
+        curve has a non-positive mean are dropped (counted in ``n_dropped``).
+
+        The Gini coefficient is meant for non-negative outcomes (incomes, wages). In
+        a fuzzy design it compares the outcome distributions at the cutoff, not the
+        compliers' potential outcomes.
+
+        Parameters
+        ----------
+        range : (float, float), optional
+            Quantile range (default: the whole grid); the coefficients are then
+            those of the distributions winsorised at the range's ends. Without a
+            range, a grid not reaching 0.01 and 0.99 triggers a ``UserWarning``.
+
+        Returns
+        -------
+        R3DGiniTestResult
+
+        Raises
+        ------
+        ValueError
+            If an estimated curve has a non-positive mean over the range.
+        """
+        idx, bounds = self._range_index(range)
+        q = self.quantiles_[idx]
+        if range is None and (q[0] > GINI_GRID_ENDS[0] or q[-1] < GINI_GRID_ENDS[1]):
+            warnings.warn(
+                f"The quantile grid spans [{q[0]:g}, {q[-1]:g}]: the Gini coefficients "
+                "are those of the distributions winsorised at these levels. For the "
+                f"whole distributions fit with a grid reaching {GINI_GRID_ENDS[0]} and "
+                f"{GINI_GRID_ENDS[1]} (the default grid does).", UserWarning,
+                stacklevel=2)
+        parity = self.parity == "R3D"
+        stat, p_value, crit, g_plus, g_minus, dropped = gini_test(
+            q, self.m_plus_[idx], self.m_minus_[idx], self.bootstrap_sides_[:, :, idx],
+            self.alpha, recentre=not parity, clip=parity)
+        if np.isnan(g_plus) or np.isnan(g_minus):
+            side = "above" if np.isnan(g_plus) else "below"
+            raise ValueError(
+                f"The average quantile function {side} the cutoff has a non-positive "
+                f"mean on [{bounds[0]:g}, {bounds[1]:g}]: its Gini coefficient is "
+                "undefined. The Gini test is for non-negative outcomes.")
+        if dropped:
+            warnings.warn(
+                f"{dropped} of {self.bootstrap_sides_.shape[1]} bootstrap draws had a "
+                "non-positive mean and were left out of the Gini test.", UserWarning,
+                stacklevel=2)
+        return R3DGiniTestResult(stat, p_value, crit, bounds, int(idx.size),
+                                 g_plus, g_minus, dropped)
+
     def summary(self):
         """The effect curve as a labelled table, one row per quantile level.
 
@@ -450,9 +568,62 @@ class R3D(BaseEstimator):
         return ax
 
 
+# ----------------------------------------------------------------- limitations
+def _flat_stretch(quantiles, curve):
+    """Longest run of levels over which ``curve`` is constant: (low, high) or None."""
+    flat = np.abs(np.diff(curve)) <= FLAT_RTOL * np.max(np.abs(curve))
+    edges = np.diff(np.concatenate([[0], flat.astype(np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if starts.size == 0:
+        return None
+    longest = int(np.argmax(quantiles[stops] - quantiles[starts]))
+    return float(quantiles[starts[longest]]), float(quantiles[stops[longest]])
+
+
+def _warn_flat(quantiles, m_plus, m_minus):
+    """Warn when an estimated average quantile curve is flat over a stretch."""
+    span = quantiles[-1] - quantiles[0]
+    for side, curve in (("above", m_plus), ("below", m_minus)):
+        stretch = _flat_stretch(quantiles, curve)
+        if stretch is None or stretch[1] - stretch[0] <= FLAT_SHARE * span:
+            continue
+        share = (stretch[1] - stretch[0]) / span
+        warnings.warn(
+            f"The estimated average quantile function {side} the cutoff is constant "
+            f"on [{stretch[0]:g}, {stretch[1]:g}] ({share:.0%} of the grid's span): the "
+            "units' quantiles are tied there (top- or bottom-coding, a mass point). "
+            "The uniform band and the tests assume a strictly increasing average "
+            "quantile function and are unreliable at these levels; restrict "
+            "`quantiles` to levels where the outcome is continuous.", UserWarning,
+            stacklevel=4)
+
+
+def _warn_small_samples(sizes, w_plus, w_minus, n_effective):
+    """Warn when a unit in the window has few draws for the effective sample."""
+    if sizes is None:
+        return
+    in_window = np.any(w_plus != 0, axis=1) | np.any(w_minus != 0, axis=1)
+    n_eff = int(n_effective.sum(axis=0).max())
+    smallest = int(sizes[in_window].min())
+    threshold = max(MIN_DRAWS, math.sqrt(n_eff))
+    if smallest >= threshold:
+        return
+    warnings.warn(
+        f"A unit inside the bandwidth has only {smallest} observation(s), fewer than "
+        f"max({MIN_DRAWS}, sqrt(effective units = {n_eff})) = {threshold:.3g}. The "
+        "empirical quantiles of small samples are biased (order 1/n_i), a bias that "
+        "does not average out over units and that the uniform band ignores (the "
+        "theory needs within-unit samples that grow faster than the effective number "
+        "of units). Drop or pool the units with few observations, or avoid tail "
+        "quantile levels.", UserWarning, stacklevel=4)
+
+
 # ---------------------------------------------------------------------- inputs
 def _unit_quantiles(Y, quantiles, n_units):
-    """The (n_units, m) matrix of unit quantiles from samples or a given matrix."""
+    """Unit quantiles (n_units, m) from samples or a given matrix, and sample sizes.
+
+    The sizes are None when ``Y`` is a quantile matrix.
+    """
     if isinstance(Y, pd.DataFrame) or (isinstance(Y, np.ndarray) and Y.ndim == 2
                                        and Y.dtype != object):
         Q = as_float_array(np.asarray(Y, dtype=float), name="Y", ndim=2)
@@ -461,7 +632,7 @@ def _unit_quantiles(Y, quantiles, n_units):
                 f"A 2-D Y is read as unit quantiles and must have shape ({n_units}, "
                 f"{quantiles.size}) (units x quantiles); got {Q.shape}. Pass samples "
                 "as a list of 1-D arrays, one per unit.")
-        return Q
+        return Q, None
     if isinstance(Y, str | bytes) or not hasattr(Y, "__len__"):
         raise ValueError("Y must be a sequence of 1-D samples (one per unit) or a 2-D "
                          f"array of unit quantiles; got {type(Y).__name__}.")
@@ -474,7 +645,7 @@ def _unit_quantiles(Y, quantiles, n_units):
                          f"(first: unit {int(np.argmax(sizes == 0))}); drop them.")
     values = as_float_array(np.concatenate(samples), name="Y")
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    return ragged_quantiles(values, offsets, quantiles)
+    return ragged_quantiles(values, offsets, quantiles), sizes
 
 
 def _treatment(treatment, n):
