@@ -43,9 +43,14 @@ __all__ += ["AggregateRegressor", "AggregateRegressorCV", "AggregateGLMRegressor
             "laplace_bag_scale", "optimal_bag_size", "optimal_rho",
             "private_aggregate_risk"]
 # --- R3D ---
-from statlogit.estimators.r3d import R3D, R3DTestResult, from_long  # noqa: E402
+from statlogit.estimators.r3d import (  # noqa: E402
+    R3D,
+    R3DGiniTestResult,
+    R3DTestResult,
+    from_long,
+)
 
-__all__ += ["R3D", "R3DTestResult", "from_long"]
+__all__ += ["R3D", "R3DGiniTestResult", "R3DTestResult", "from_long"]
 # --- expectations ---
 from statlogit.estimators.expectations import (  # noqa: E402
     GaussianCopula,
