@@ -256,9 +256,9 @@ def project_capped_simplex(v, lower):
 
 def _search_direction(alpha, c, G_t, b, grad, value, lower, rtol):
     """Newton step on the face above the floor; once the face is nearly solved, on the
-    face enlarged by the floor weight that most wants to rise; the projected gradient
-    when neither helps. Returns the step and the Newton decrement (inf when no
-    convergence may be declared after the step)."""
+    face enlarged by the floor weights that want to rise (those the enlarged step does
+    raise); the projected gradient when neither helps. Returns the step and the Newton
+    decrement (inf when no convergence may be declared after the step)."""
     root = np.sqrt(2.0 * c / (alpha @ G_t + b) ** 3)
     free = alpha > 2.0 * lower  # the floor, with room for the projection's round-off
     direction, multiplier = _face_newton(G_t, root, grad, free)
@@ -267,13 +267,17 @@ def _search_direction(alpha, c, G_t, b, grad, value, lower, rtol):
         return -(grad - grad.mean()), np.inf
     if decrement > 1e-3 * value:
         return direction, decrement
-    slack = np.where(free, np.inf, grad + multiplier)  # < 0: the weight wants to rise
-    k = int(np.argmin(slack))
-    if not slack[k] < -1e-12 * abs(multiplier):
+    release = ~free & (grad + multiplier < -1e-12 * abs(multiplier))
+    if not release.any():
         return direction, decrement
-    enlarged, _ = _face_newton(G_t, root, grad, free | (np.arange(free.size) == k))
-    if enlarged[k] > 0.0:
-        return enlarged, np.inf
+    for _ in range(3):
+        enlarged, _ = _face_newton(G_t, root, grad, free | release)
+        raised = release & (enlarged > 0.0)
+        if np.array_equal(raised, release):
+            return enlarged, np.inf
+        release = raised
+        if not release.any():
+            break
     if decrement > rtol * value:  # the multiplier is still rough: solve the face first
         return direction, np.inf
     return -(grad - grad.mean()), np.inf
@@ -294,10 +298,21 @@ def _face_newton(G_t, root, grad, free):
 
 
 def _projected_search(alpha, direction, value, grad, c, G_t, b, lower):
-    """Armijo search along t -> P(alpha + t d) over :func:`_trial_steps` (d rescaled to
-    at most 1e6 per weight, so no trial point overflows)."""
+    r"""Armijo search along t -> P(alpha + t d) over :func:`_trial_steps` (d rescaled to
+    at most 1e6 per weight, so no trial point overflows). Up to the blocking step the
+    path is the segment alpha + t d, on which :math:`V(t) = \sum_i c_i/(\mathrm{den}_i +
+    t\,(G d)_i)` costs one pass over the points, not over points and components."""
     direction = direction / max(1.0, np.abs(direction).max() / 1e6)
-    for step in _trial_steps(alpha, direction, lower):
+    slope = grad @ direction
+    blocking = _blocking_step(alpha, direction, lower)
+    segment = None
+    for step in _trial_steps(blocking):
+        if step <= blocking:
+            if segment is None:
+                segment = (alpha @ G_t + b, direction @ G_t)
+            den = segment[0] + step * segment[1]
+            if not (np.all(den > 0.0) and np.sum(c / den) <= value + 1e-4 * step * slope):
+                continue
         trial = project_capped_simplex(alpha + step * direction, lower)
         new_value, new_grad = alpha_objective(trial, c, G_t, b)
         if new_value <= value + 1e-4 * (grad @ (trial - alpha)):
@@ -305,14 +320,18 @@ def _projected_search(alpha, direction, value, grad, c, G_t, b, lower):
     return alpha, value, grad
 
 
-def _trial_steps(alpha, direction, lower, n_halvings=60):
-    """Halvings of the full step down to the step at which the first shrinking weight
-    reaches the floor, that step itself, then its halvings: a weight heading for the
-    floor lands on it instead of creeping towards it geometrically."""
+def _blocking_step(alpha, direction, lower):
+    """The step at which the first shrinking weight reaches the floor (inf if none)."""
     shrinking = direction < 0
-    blocking = 0.0
-    if shrinking.any():
-        blocking = float(np.min((alpha[shrinking] - lower) / -direction[shrinking]))
+    if not shrinking.any():
+        return np.inf
+    return float(np.min((alpha[shrinking] - lower) / -direction[shrinking]))
+
+
+def _trial_steps(blocking, n_halvings=60):
+    """Halvings of the full step down to the blocking step, that step itself, then its
+    halvings: a weight heading for the floor lands on it instead of creeping towards it
+    geometrically."""
     halvings = [0.5**k for k in range(n_halvings)]
     if blocking <= 0.0 or blocking >= 1.0:
         return halvings
