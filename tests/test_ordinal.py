@@ -100,6 +100,53 @@ def test_boundary_optimum_matches_cvxpy_reference():
     assert stalled.objective > theirs * (1 + 1e-3)
 
 
+BOUNDARY_GRID = [0.04, 0.02, 0.01, 0.005]
+
+
+@pytest.mark.cvxpy
+def test_path_at_boundary_alphas_equals_polished_single_fits():
+    """The boundary problem above along a grid: every optimum is on the boundary;
+    the path (fits after the first warm-started by the last barrier stage only)
+    reaches the polished single fits and cvxpy's optimum, not the stalled points."""
+    from statlogit import reference
+    from statlogit.estimators import _ordinal_solver as solver
+
+    X, y = ordinal_data(150, 4, 4, seed=154)
+    alphas, coefs, intercepts = presto_path(X, y, alphas=BOUNDARY_GRID,
+                                            standardize=False)
+    loss = solver.CumulativeLogitLoss(np.ascontiguousarray(X), y, 4)
+    for alpha, coef, intercept in zip(alphas, coefs, intercepts, strict=True):
+        single = PrestoClassifier(alpha=alpha, standardize=False).fit(X, y)
+        ours = objective(X, y, intercept, coef, alpha)
+        assert ours == pytest.approx(
+            objective(X, y, single.intercept_, single.coef_, alpha), rel=1e-8)
+        np.testing.assert_allclose(coef, single.coef_, atol=1e-4)
+        assert np.all(np.diff(X @ coef.T + intercept, axis=1) > 0)
+        weights = solver.penalty_weights(3, 4, alpha, penalize_first=True,
+                                         free_slopes=True)
+        stalled = solver.solve(loss, weights, solver.null_theta(y, 4, 4), tol=1e-8,
+                               max_iter=100, polish=False)
+        assert stalled.at_boundary and stalled.objective > ours * (1 + 1e-3)
+    _, _, value = reference.presto(X, y, alphas[-1], 4)
+    assert ours == pytest.approx(value, rel=1e-6)
+
+
+def test_cv_scores_at_boundary_alphas_are_those_of_polished_single_fits():
+    """Each fold's path solution at boundary penalties scores exactly as a single
+    (polished) fit on that fold; the stalled fits score differently."""
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y = ordinal_data(150, 4, 4, seed=154)
+    cv = PrestoClassifierCV(alphas=BOUNDARY_GRID, cv=3, random_state=0).fit(X, y)
+    folds = StratifiedKFold(3, shuffle=True, random_state=0).split(X, y)
+    for scores, (train, test) in zip(cv.cv_scores_, folds, strict=True):
+        for j in (1, 3):
+            fold = PrestoClassifier(alpha=BOUNDARY_GRID[j]).fit(X[train], y[train])
+            rare = fold.predict_proba(X[test])[:, -1]
+            expected = np.mean((rare - (y[test] == 3)) ** 2)
+            assert scores[j] == pytest.approx(expected, rel=1e-6)
+
+
 @pytest.mark.cvxpy
 def test_standardized_fit_matches_cvxpy_on_scaled_columns():
     from statlogit import reference

@@ -11,7 +11,9 @@ lasso-penalised quadratic model by coordinate descent (``lasso_qp_cd``), and
 backtracks on the true objective; points where a training row would get a
 non-positive probability for any class have objective ``inf`` and are rejected by the
 line search. Fits whose optimum lies on that boundary stall there and are finished by
-a short log-barrier path (:func:`_barrier_polish`). Convergence is
+a short log-barrier path (:func:`_barrier_polish`); along a path of penalties, the
+fit after a boundary one runs only the last barrier stage, warm-started from the
+previous solution. Convergence is
 quadratic near the optimum, so tight tolerances are cheap; the cost per iteration is
 :math:`O(n p^2 K)`.
 """
@@ -31,13 +33,16 @@ ARMIJO = 0.25
 MAX_HALVINGS = 60
 MAX_SWEEPS = 1_000
 RECENTER = 0.01
+WARM_RECENTER = 1e-8
+TIGHT = 1e-3
 STALL = 1e-12
 BLAS_MIN_FEATURES = 48
-BARRIER_START = 1e-4
-BARRIER_SHRINK = 10.0
+BARRIER_START = 1e-6
+BARRIER_SHRINK = 100.0
 BARRIER_GAP = 1e-9
 BARRIER_CURVATURE_FLOOR = 1e-6
-BARRIER_BOUNDARY_FRACTION = 0.9
+BARRIER_BOUNDARY_FRACTION = 0.99
+BOUNDARY_GAP = 1e-6
 BARRIER_SWEEPS = 100
 
 
@@ -235,16 +240,19 @@ def _gram(design, weights):
 
 @dataclass
 class SolveResult:
-    """A solution; ``at_boundary`` means plain proximal Newton was blocked by a
-    training row's probability for a class approaching zero (the constrained optimum
-    lies there); the solution is then the barrier-polished one unless the polish was
-    skipped (``solve(..., polish=False)``)."""
+    """A solution; ``at_boundary`` means the constrained optimum gives a training
+    row a (near-)zero probability for a class: plain proximal Newton was blocked
+    there (stalled), or a barrier-polished fit ended with a barrier gap below
+    ``BOUNDARY_GAP``. ``polished``: the solution is the barrier-polished one (false
+    for a stalled fit when the polish was skipped, ``solve(..., polish=False)``, or
+    did not improve on the stalled point)."""
 
     theta: np.ndarray
     n_iter: int
     converged: bool
     objective: float
     at_boundary: bool = False
+    polished: bool = False
 
 
 def penalty_weights(n_boundaries, n_features, alpha, *, penalize_first, free_slopes):
@@ -277,7 +285,7 @@ def null_theta(y, n_classes, n_features):
     return theta
 
 
-def solve(loss, weights, theta0, *, tol, max_iter, polish=True):
+def solve(loss, weights, theta0, *, tol, max_iter, polish=True, warm_boundary=False):
     """Proximal Newton with backtracking from a feasible ``theta0``.
 
     Stops when the Newton direction's largest entry is at most ``tol`` (converged).
@@ -288,11 +296,23 @@ def solve(loss, weights, theta0, *, tol, max_iter, polish=True):
     crossing gaps, driven to zero) and flagged ``at_boundary``; with
     ``polish=False`` the stalled boundary point itself is returned (feasible, only
     approximately optimal).
+
+    ``warm_boundary=True``: ``theta0`` is the polished boundary solution of a nearby
+    problem (the previous penalty of a path). Plain Newton would stall at once, so
+    only the last barrier stage is run, from ``theta0``.
     """
+    if warm_boundary:
+        start = SolveResult(theta0, 0, True, _objective(loss, theta0, weights), True)
+        return _barrier_polish(loss, weights, start, tol=tol, max_iter=max_iter,
+                               warm=True)
     result = _newton(loss, weights, theta0, tol=tol, max_iter=max_iter)
     if result.at_boundary and polish:
         result = _barrier_polish(loss, weights, result, tol=tol, max_iter=max_iter)
     return result
+
+
+def _objective(loss, theta, weights):
+    return loss.value(theta) + _penalty_value(theta.ravel(), weights)
 
 
 def _newton(loss, weights, theta0, *, tol, max_iter, barrier=0.0):
@@ -340,43 +360,56 @@ def _newton(loss, weights, theta0, *, tol, max_iter, barrier=0.0):
     return SolveResult(theta.reshape(shape), n_iter, converged, objective, at_boundary)
 
 
-def _barrier_polish(loss, weights, stalled, *, tol, max_iter):
+def _barrier_polish(loss, weights, start, *, tol, max_iter, warm=False):
     r"""Finish a fit stalled on the boundary by a short log-barrier path.
 
-    Minimises likelihood + penalty :math:`- (\mu/n) \sum \log(\text{gap})` over
-    the crossing gaps not already guarded by a likelihood term, warm-started from
-    the stalled (feasible) point, for :math:`\mu` falling by ``BARRIER_SHRINK``
-    from ``BARRIER_START`` until the barrier's duality-gap bound
-    :math:`\mu \cdot (\text{number of barrier gaps}) / n` is below
-    ``BARRIER_GAP`` relative to the objective. Every iterate keeps every gap
-    strictly positive. The result replaces the stalled one only if its true
-    objective is lower.
+    Minimises likelihood + penalty :math:`- (\mu/n) \sum \log(\text{gap})`, the
+    sum over the crossing gaps not already guarded by a likelihood term, for
+    :math:`\mu` falling by ``BARRIER_SHRINK`` from ``BARRIER_START`` until the barrier's
+    duality-gap bound :math:`\mu \cdot (\text{number of barrier gaps}) / n` is
+    below ``BARRIER_GAP`` relative to the objective, warm-started from the stalled
+    (feasible) point moved ``RECENTER`` of the way to the intercept-only fit. With
+    ``warm`` (``start`` is a polished solution of a nearby problem, already close
+    to its barrier path) only that last stage runs, from ``start`` moved only
+    ``WARM_RECENTER`` of the way (enough to lift gaps far below the barrier's
+    scale, which would stall Newton, without losing the warm start). Every
+    iterate keeps every gap strictly positive. The result replaces ``start`` only
+    if its true objective is lower.
     """
-    shape = stalled.theta.shape
+    shape = start.theta.shape
     count = int(np.count_nonzero(loss._barrier_mask((loss.n, loss.n_boundaries - 1))))
     if count == 0:
-        return stalled
+        return start
+    last = BARRIER_GAP * max(1.0, abs(start.objective)) * loss.n / count
     # Step back inside first: the barrier's curvature mu / gap^2 at a gap of
-    # ~1e-15 would swamp the quadratic model.
+    # ~1e-15 would swamp the quadratic model (Newton would stop there at once).
     null = null_theta(loss.y, loss.n_boundaries + 1, loss.X.shape[1])
-    theta = (1.0 - RECENTER) * stalled.theta + RECENTER * null
-    n_iter, converged = stalled.n_iter, True
-    mu = BARRIER_START
+    move, mu = RECENTER, BARRIER_START
+    if warm:
+        tight = _min_barrier_gap(loss, start.theta) < TIGHT * last
+        move, mu = (WARM_RECENTER if tight else 0.0), last
+    theta = (1.0 - move) * start.theta + move * null
+    n_iter = start.n_iter
     while True:
-        final = mu * count / loss.n <= BARRIER_GAP * max(1.0, abs(stalled.objective))
+        final = mu <= last
         stage = _newton(loss, weights, theta, tol=tol if final else max(tol, 1e-6),
                         max_iter=max_iter, barrier=mu)
         theta, n_iter = stage.theta, n_iter + stage.n_iter
         if final:
-            converged = stage.converged
             break
         mu /= BARRIER_SHRINK
-    objective = loss.value(theta.reshape(shape)) + _penalty_value(theta.ravel(),
-                                                                  weights)
-    if not objective <= stalled.objective:
-        return SolveResult(stalled.theta, n_iter, stalled.converged,
-                           stalled.objective, True)
-    return SolveResult(theta, n_iter, converged, objective, True)
+    objective = _objective(loss, theta.reshape(shape), weights)
+    if not objective <= start.objective:
+        return SolveResult(start.theta, n_iter, start.converged, start.objective, True)
+    return SolveResult(theta, n_iter, stage.converged, objective,
+                       _min_barrier_gap(loss, theta.reshape(shape)) < BOUNDARY_GAP,
+                       True)
+
+
+def _min_barrier_gap(loss, theta):
+    """Smallest crossing gap guarded by the barrier (``inf`` if there is none)."""
+    gaps = np.diff(loss.eta(theta), axis=1)
+    return float(np.min(gaps[loss._barrier_mask(gaps.shape)], initial=np.inf))
 
 
 def _qp_barrier(hess, grad, theta, weights, tol):
@@ -469,22 +502,25 @@ def alpha_max(loss, n_classes, n_features, *, penalize_first, tol, max_iter):
 
 
 def path(loss, n_classes, n_features, alphas, *, penalize_first, tol, max_iter,
-         start=None, polish=False):
+         start=None):
     """Warm-started solutions for decreasing ``alphas``; returns a list of results.
 
-    ``polish=False`` (default, for speed along cross-validation paths) leaves
-    boundary optima at the stalled point; see :func:`solve`.
+    Every solution is the exact constrained optimum, as :func:`solve` gives it:
+    the first fit on the boundary is polished from its stalled point, and each fit
+    after a polished boundary one runs only the last barrier stage from it
+    (``warm_boundary``).
     """
     null = null_theta(loss.y, n_classes, n_features)
     theta = null if start is None else start
-    results = []
+    results, warm = [], False
     for alpha in alphas:
         weights = penalty_weights(n_classes - 1, n_features, alpha,
                                   penalize_first=penalize_first, free_slopes=True)
         result = solve(loss, weights, theta, tol=tol, max_iter=max_iter,
-                       polish=polish)
+                       warm_boundary=warm)
         results.append(result)
         theta = result.theta
-        if result.at_boundary:  # step back inside so the next fit can move
-            theta = (1.0 - RECENTER) * theta + RECENTER * null
+        warm = result.at_boundary and result.polished
+        if result.at_boundary and not result.polished:
+            theta = (1.0 - RECENTER) * theta + RECENTER * null  # step back inside
     return results

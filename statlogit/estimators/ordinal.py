@@ -384,7 +384,11 @@ def presto_path(X, y, *, alphas=None, n_alphas=20, alpha_min_ratio=0.01,
     coordinates (standardised scale when ``standardize``) at the fit in which all of
     them are zero (the intercept-only fit, or the proportional-odds fit when
     ``penalize_first=False``). For :math:`\alpha \ge \alpha_{\max}` every penalised
-    coordinate is zero; just below, one is not.
+    coordinate is zero; just below, one is not. Every solution is the exact
+    constrained optimum that :class:`PrestoClassifier` gives, also where it lies on
+    the boundary (a training row's probability for a class going to zero): after
+    the first such fit, each one runs only the last stage of the barrier polish,
+    warm-started from the previous solution.
 
     Parameters
     ----------
@@ -445,6 +449,10 @@ class PrestoClassifierCV(_CumulativeLogitPredictor, ClassifierMixin, BaseEstimat
     held-out probabilities from the cumulative slopes :math:`\beta_k`. The
     selected ``alpha_`` is the **largest** penalty among those with the smallest
     mean held-out score; the final model is the full-data path solution at it.
+    Every path solution, on the folds and on the full data, is the exact
+    constrained optimum (boundary optima included), so the final model equals
+    ``PrestoClassifier(alpha=alpha_)`` and each CV score is that of a single fit
+    on the fold.
 
     Parameters
     ----------
@@ -521,26 +529,12 @@ class PrestoClassifierCV(_CumulativeLogitPredictor, ClassifierMixin, BaseEstimat
         self.alphas_, self.alpha_max_, self.alpha_ = alphas, top, float(alphas[best])
         self.intercept_path_ = np.array([o[0] for o in originals])
         self.coef_path_ = np.array([o[1] for o in originals])
-        final = self._refit(loss, n_classes, results[best], options)
+        final = results[best]
         _warn_if_not_converged(final, "PrestoClassifierCV (final fit)")
         self.classes_ = classes
         self.intercept_, self.coef_ = scaling.to_original(final.theta)
-        self.n_iter_ = results[best].n_iter + final.n_iter
+        self.n_iter_ = final.n_iter
         return self
-
-    def _refit(self, loss, n_classes, on_path, options):
-        """The fit at ``alpha_``, started from the path and polished on the boundary.
-
-        The path skips the barrier polish for speed; the returned model is the exact
-        constrained optimum, as ``PrestoClassifier(alpha=alpha_)`` would give.
-        """
-        if not on_path.at_boundary:
-            return on_path
-        weights = solver.penalty_weights(n_classes - 1, loss.X.shape[1], self.alpha_,
-                                         penalize_first=options["penalize_first"],
-                                         free_slopes=True)
-        return solver.solve(loss, weights, on_path.theta, tol=options["tol"],
-                            max_iter=options["max_iter"])
 
     def _splitter(self, codes):
         if isinstance(self.cv, numbers.Integral):
