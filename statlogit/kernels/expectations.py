@@ -1,12 +1,14 @@
 r"""numba kernels of adaptive importance sampling with control variates (aISCV).
 
 What dominates a run is a handful of passes over (points x components) arrays:
-Gaussian log-densities of many points under many components, the cross-entropy
-moment fits of all components, the coefficients and the objective of the
-mixture-weight sub-problem, and the input laws' log-densities. The kernels work on
-blocks of ``BLOCK`` points held coordinate-major, so their innermost loops run over
-contiguous points (SIMD-friendly, cache-resident). All take C-contiguous float64
-arrays and allocate their outputs; none writes into its inputs.
+Gaussian log-densities of many points under many components (also those of the input
+laws, see :func:`statlogit.estimators._expectations_laws.lognormal_scale_stack`), the
+cross-entropy weights and moment fits of all components, the coefficients and the
+objective of the mixture-weight sub-problem, and the importance ratios of a batch.
+The Gaussian kernels work on blocks of ``BLOCK`` points held coordinate-major, so
+their innermost loops run over contiguous points (SIMD-friendly, cache-resident); the
+others run along rows. All take C-contiguous float64 arrays and allocate their
+outputs; none writes into its inputs.
 """
 
 import math
