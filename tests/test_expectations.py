@@ -278,23 +278,22 @@ def test_capped_simplex_projection_of_huge_gradient_steps():
                                                                1e-3), atol=1e-4)
 
 
+def _copula_twin(law, X):
+    """log N(z; 0, R) + sum_r [log f_r(x_r) - log phi(z_r)], z_r = Phi^-1(F_r(x_r))."""
+    z = np.column_stack([stats.norm.ppf(m.cdf(X[:, r]))
+                         for r, m in enumerate(law.marginals)])
+    return (stats.multivariate_normal(np.zeros(z.shape[1]), law.corr).logpdf(z)
+            + sum(m.logpdf(X[:, r]) - stats.norm.logpdf(z[:, r])
+                  for r, m in enumerate(law.marginals)))
+
+
 def test_gaussian_copula_against_independent_formula():
     law = make_cantilever_beam_laws(2, random_state=0)[0][1]
     X = law.rvs(500, random_state=0)
-    z = np.column_stack([stats.norm.ppf(m.cdf(X[:, r]))
-                         for r, m in enumerate(law.marginals)])
-    twin = (stats.multivariate_normal(np.zeros(6), law.corr).logpdf(z)
-            + sum(m.logpdf(X[:, r]) - stats.norm.logpdf(z[:, r])
-                  for r, m in enumerate(law.marginals)))
-    np.testing.assert_allclose(law.logpdf(X), twin, rtol=1e-10)
+    np.testing.assert_allclose(law.logpdf(X), _copula_twin(law, X), rtol=1e-10)
     generic = GaussianCopula([stats.gamma(3.0), stats.t(5)], [[1, 0.4], [0.4, 1]])
     Y = generic.rvs(300, random_state=1)
-    zg = np.column_stack([stats.norm.ppf(m.cdf(Y[:, r]))
-                          for r, m in enumerate(generic.marginals)])
-    twin = (stats.multivariate_normal(np.zeros(2), generic.corr).logpdf(zg)
-            + sum(m.logpdf(Y[:, r]) - stats.norm.logpdf(zg[:, r])
-                  for r, m in enumerate(generic.marginals)))
-    np.testing.assert_allclose(generic.logpdf(Y), twin, rtol=1e-9)
+    np.testing.assert_allclose(generic.logpdf(Y), _copula_twin(generic, Y), rtol=1e-9)
 
 
 def test_gaussian_copula_rejects_non_positive_definite():
