@@ -215,7 +215,7 @@ def _np_sampler_ratios(values, log_f, log_g, log_q0, alpha, defensive):
 
 def _np_alpha_objective(alpha, c, G_t, b):
     den = alpha @ G_t + b
-    return np.sum(c / den), -G_t @ (c / den**2)
+    return np.sum(c / den), -G_t @ (c / den**2), den
 
 
 @contextlib.contextmanager

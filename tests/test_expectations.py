@@ -364,7 +364,7 @@ def _assert_kkt(problem, alpha, rtol=1e-6):
     no larger ones on it (an independent check of the solver's answer)."""
     from statlogit.kernels.expectations import alpha_objective
 
-    _, grad = alpha_objective(alpha, problem.c, problem.G_t, problem.b)
+    _, grad, _ = alpha_objective(alpha, problem.c, problem.G_t, problem.b)
     free = alpha > 2 * 9e-12
     level = grad[free].mean()
     tol = rtol * abs(level)

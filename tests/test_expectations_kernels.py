@@ -42,6 +42,28 @@ def test_gaussian_logpdf_extreme_arguments():
     assert np.all(np.isfinite(ours))
 
 
+@pytest.mark.parametrize("separation", [1.0, 5.0, 1e5])
+def test_gaussian_logpdf_product_and_centred_paths_agree_with_scipy(separation):
+    """The one-product path (moderate spread), its fallback to the centred kernel
+    (components 1e5 standard deviations apart) and the shared slope term."""
+    from statlogit.kernels.expectations import SPREAD_MAX, gaussian_logpdf_centred
+
+    rng = np.random.default_rng(3)
+    covs, chols = _random_chols(rng, 5, 3)
+    means = separation * rng.standard_normal((5, 3)) * np.sqrt(np.einsum("kii->ki", covs))
+    X = means[rng.integers(5, size=60)] + rng.standard_normal((60, 3))
+    twin = np.column_stack([stats.multivariate_normal(m, c).logpdf(X)
+                            for m, c in zip(means, covs, strict=True)])
+    np.testing.assert_allclose(gaussian_logpdf(X, means, chols), twin, rtol=1e-11, atol=1e-9)
+    np.testing.assert_allclose(gaussian_logpdf_centred(X, means, chols), twin, rtol=1e-12,
+                               atol=1e-10)
+    slope = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(gaussian_logpdf(X, means, chols, slope=slope),
+                               twin + (X @ slope)[:, None], rtol=1e-11, atol=1e-9)
+    white = np.linalg.solve(chols, (means - means.mean(axis=0))[:, :, None])[..., 0]
+    assert (np.max(np.sum(white**2, axis=1)) > SPREAD_MAX) == (separation > 100)
+
+
 @pytest.mark.parametrize("diag_only", [False, True])
 def test_weighted_moments_match_numpy(diag_only):
     rng = np.random.default_rng(1)
@@ -58,6 +80,29 @@ def test_weighted_moments_match_numpy(diag_only):
         np.testing.assert_allclose(covs[k], c, rtol=1e-10, atol=1e-13)
 
 
+@pytest.mark.parametrize("separation", [1.0, 1e4])
+def test_weighted_moments_product_path_and_its_fallback(separation):
+    """Far-apart weight columns (offsets 1e4 sd from the common centre) switch to the
+    centred kernel; both paths equal the numpy formula."""
+    from statlogit.kernels.expectations import weighted_moments_centred
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((300, 3))
+    X[150:] += separation
+    W = np.zeros((300, 2))
+    W[:150, 0] = rng.exponential(size=150)
+    W[150:, 1] = rng.exponential(size=150)
+    means, covs = weighted_moments(X, W, False)
+    exact_means, exact_covs = weighted_moments_centred(X, W, False)
+    for k in range(2):
+        np.testing.assert_allclose(means[k], np.average(X, axis=0, weights=W[:, k]),
+                                   rtol=1e-12, atol=1e-12 * separation)
+        np.testing.assert_allclose(covs[k], np.cov(X, rowvar=False, aweights=W[:, k],
+                                                   bias=True), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(covs, exact_covs, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(means, exact_means, rtol=1e-13)
+
+
 def test_weighted_moments_single_point_column():
     X = np.array([[1.0, 2.0], [3.0, 4.0]])
     means, covs = weighted_moments(X, np.array([[1.0], [0.0]]), False)
@@ -71,8 +116,8 @@ def test_alpha_objective_value_and_gradient():
     c = rng.exponential(size=30)
     b = rng.uniform(size=30) * 0.1
     alpha = rng.dirichlet(np.ones(4))
-    value, grad = alpha_objective(alpha, c, G.T.copy(), b)
-    den = G @ alpha + b
+    value, grad, den = alpha_objective(alpha, c, G.T.copy(), b)
+    np.testing.assert_allclose(den, G @ alpha + b, rtol=1e-14)
     np.testing.assert_allclose(value, np.sum(c / den), rtol=1e-13)
     np.testing.assert_allclose(grad, -(c / den**2) @ G, rtol=1e-12)
     step = 1e-7
@@ -83,8 +128,8 @@ def test_alpha_objective_value_and_gradient():
 
 
 def test_alpha_objective_infeasible_is_inf():
-    value, _ = alpha_objective(np.array([0.0, 1.0]), np.ones(2),
-                               np.array([[1.0, 1.0], [0.0, 0.0]]), np.zeros(2))
+    value, _, _ = alpha_objective(np.array([0.0, 1.0]), np.ones(2),
+                                  np.array([[1.0, 1.0], [0.0, 0.0]]), np.zeros(2))
     assert value == np.inf
 
 

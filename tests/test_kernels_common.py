@@ -54,6 +54,36 @@ def test_logsumexp_rows_matches_scipy():
     np.testing.assert_allclose(got, want, rtol=1e-14)
 
 
+def _exp_into(x):
+    out, work = np.empty_like(x), np.empty_like(x)
+    common.exp_into(x, out, work)
+    return out
+
+
+def test_exp_into_is_within_3_ulp_of_numpy_over_the_normal_range():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-708.0, 709.0, 200_000), rng.uniform(-1.0, 1.0, 100_000),
+                        np.linspace(-0.35, 0.35, 10_001), [-708.0, 709.0, 0.0, -0.0]])
+    got, want = _exp_into(x), np.exp(x)
+    assert np.max(np.abs(got - want) / want) <= 3 * np.finfo(float).eps
+    assert np.all(got[x == 0.0] == 1.0)
+
+
+def test_exp_into_edge_arguments_equal_numpy_exactly():
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.uniform(-1e4, -708.0, 50_000), rng.uniform(709.0, 800.0, 1000),
+                        [-np.inf, np.inf, np.nan, -1e308, 1e308, -745.2, -745.13, -1e4,
+                         -708.0000001, 709.7, 709.8]])
+    with np.errstate(over="ignore"):
+        want = np.exp(x)
+    got = _exp_into(x)
+    subnormal_or_zero = want < np.finfo(float).tiny
+    np.testing.assert_array_equal(got[subnormal_or_zero], want[subnormal_or_zero])
+    assert np.array_equal(got[~np.isfinite(want)], want[~np.isfinite(want)], equal_nan=True)
+    normal = np.isfinite(want) & ~subnormal_or_zero
+    assert np.max(np.abs(got[normal] - want[normal]) / want[normal]) <= 3 * np.finfo(float).eps
+
+
 def test_segment_sums_and_counts_match_numpy():
     rng = np.random.default_rng(1)
     values = rng.standard_normal((200, 3))

@@ -180,8 +180,7 @@ class MultipleExpectations(BaseExpectations):
 
     def _final_estimate(self, runner, size, rng):
         batch = runner.draw(size, with_q0=runner.settings["defensive"] > 0)
-        y, a, _ = runner.sampler.ratios(batch)
-        residuals = runner.parts.combine(y - runner.beta * a)
+        residuals = runner.parts.combine(runner.sampler.residuals(batch, runner.beta))
         offsets = runner.parts.combine(runner.beta[None, :])[0]
         self._set_results(residuals, offsets)
 
@@ -220,7 +219,7 @@ def make_batch(problem, parts, X, targets, with_q0=True):
     """Part values, log f per part and log q_0 (NaN unless ``with_q0``) at X."""
     log_laws = problem.log_laws(X)
     log_q0 = problem.log_initial(log_laws) if with_q0 else np.full(X.shape[0], np.nan)
-    return Batch(X, parts.values(targets), log_laws[:, parts.laws], log_q0)
+    return Batch(X, parts.values(targets), parts.law_columns(log_laws), log_q0)
 
 
 class _Adaptation:

@@ -96,7 +96,7 @@ class ExpectationProblem:
         inside = np.all(X[:, is_log] > 0.0, axis=1)
         U = X.copy()
         U[:, is_log] = np.log(np.where(inside[:, None], X[:, is_log], 1.0))
-        out = gaussian_logpdf(U, means, chols) - U[:, is_log].sum(axis=1)[:, None]
+        out = gaussian_logpdf(U, means, chols, slope=-is_log.astype(float))
         out[~inside] = -np.inf
         return out
 
@@ -138,8 +138,10 @@ class BaseExpectations(BaseEstimator):
     def _set_results(self, residuals, offsets):
         """Estimates mean(residuals) + offsets with the covariance of their mean."""
         m = residuals.shape[0]
-        self.estimates_ = residuals.mean(axis=0) + offsets
-        cov = np.atleast_2d(np.cov(residuals, rowvar=False, ddof=1)) / m
+        mean = residuals.mean(axis=0)
+        centred = residuals - mean
+        cov = (centred.T @ centred) / (m * (m - 1.0))
+        self.estimates_ = mean + offsets
         self.covariance_ = cov
         self.std_errors_ = np.sqrt(np.clip(np.diag(cov), 0.0, None))
 

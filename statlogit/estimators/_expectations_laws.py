@@ -198,6 +198,17 @@ class GaussianCopula(IndependentMarginals):
         z = rng.standard_normal((size, self.dim)) @ self.chol_.T
         return self.from_normal(z)
 
+    def from_normal(self, Z):
+        """Map correlated standard normal coordinates to this law (all columns at once
+        when every marginal is a normal or a lognormal)."""
+        if self._closed is None:
+            return super().from_normal(Z)
+        is_log, loc, log_scale, shape = self._closed
+        X = loc + shape * Z
+        X[:, is_log] = loc[is_log] + np.exp(log_scale[is_log]) * np.exp(
+            shape[is_log] * Z[:, is_log])
+        return X
+
 
 class PickFreezeProduct:
     r"""The product law :math:`f\otimes f` of two independent copies of ``law``.

@@ -7,6 +7,7 @@ from scipy import special
 
 from statlogit.kernels.common import logsumexp_rows
 from statlogit.kernels.expectations import (
+    control_variate_residuals,
     gaussian_logpdf,
     gaussian_mixture_logpdf,
     sampler_ratios,
@@ -32,9 +33,10 @@ class Components:
 
     def logpdf(self, X):
         """log g_p(X) for every part, shape (n, P)."""
-        logp = gaussian_logpdf(X, self.means, self.chols) + self.log_pi
+        logp = gaussian_logpdf(X, self.means, self.chols)
         if self.per_part == 1:
-            return logp
+            return logp + self.log_pi if np.any(self.log_pi) else logp
+        logp += self.log_pi
         return special.logsumexp(logp.reshape(X.shape[0], self.n_parts, -1), axis=2)
 
 
@@ -61,6 +63,12 @@ class Sampler:
         log_g = self.components.logpdf(batch.X)
         return sampler_ratios(batch.values, batch.log_f, log_g, batch.log_q0,
                               self.alpha, self.defensive)
+
+    def residuals(self, batch, beta):
+        """The control-variate summands y - beta a at a batch drawn from this sampler."""
+        log_g = self.components.logpdf(batch.X)
+        return control_variate_residuals(batch.values, batch.log_f, log_g, batch.log_q0,
+                                         self.alpha, self.defensive, beta)
 
     def sample(self, size, rng, problem):
         """Draw ``size`` points: the defensive share from q_0, the rest per Gaussian."""

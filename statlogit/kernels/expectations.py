@@ -16,8 +16,10 @@ import math
 import numpy as np
 
 from statlogit.kernels._numba import njit
+from statlogit.kernels.common import exp_into, logsumexp_rows
 
 LOG_2PI = math.log(2.0 * math.pi)
+ZERO_EXPONENT = -1000.0  # exp_into gives exactly 0 here, on its fast path
 BLOCK = 256
 
 
@@ -57,9 +59,27 @@ def _block_quadratic(XT, size, mean, inv_chol, diff, z, sq):
     _block_quadratic_centred(diff, size, inv_chol, z, sq)
 
 
-@njit
-def gaussian_logpdf(X, means, chols):
-    r"""Log-densities :math:`\log \mathcal N(x_i; \mu_k, L_k L_k^\top)` of n points.
+SPREAD_MAX = 1e4
+
+
+def gaussian_logpdf(X, means, chols, slope=None):
+    r"""Log-densities :math:`\log \mathcal N(x_i; \mu_k, L_k L_k^\top)` of n points
+    (plus :math:`s^\top x_i` in every column if a slope s is given).
+
+    One matrix product: with :math:`u = x - c` (c the mean of the component means),
+    :math:`P_k = \Sigma_k^{-1}` and :math:`\delta_k = \mu_k - c`,
+
+    .. math::
+        \log \mathcal N(x; \mu_k, \Sigma_k) = -\tfrac12 u^\top P_k u
+        + u^\top P_k\delta_k - \tfrac12\delta_k^\top P_k\delta_k
+        - \tfrac d2\log 2\pi - \tfrac12\log\det\Sigma_k ,
+
+    linear in the features :math:`(u_ru_s)_{s\le r}, u, 1` (:func:`quadratic_features`),
+    so all K components come from one (n, F) x (F, K) product (BLAS). Expanding the
+    square costs about :math:`\epsilon\,S` of absolute accuracy in the log-density,
+    with the spread :math:`S = \max_k \lVert L_k^{-1}\delta_k\rVert^2`; above
+    ``SPREAD_MAX`` (error ~1e-12) the exactly centred kernel
+    :func:`gaussian_logpdf_centred` is used instead.
 
     Parameters
     ----------
@@ -69,13 +89,81 @@ def gaussian_logpdf(X, means, chols):
         Component means.
     chols : ndarray of shape (K, d, d)
         Lower Cholesky factors :math:`L_k` of the covariances.
+    slope : ndarray of shape (d,), optional
+        A linear term shared by all columns (a log-Jacobian, say), added inside the
+        product.
 
     Returns
     -------
     ndarray of shape (n, K)
-        :math:`-\tfrac d2\log 2\pi - \sum_r \log L_{k,rr} - \tfrac12\lVert
-        L_k^{-1}(x_i-\mu_k)\rVert^2`, with :math:`L_k^{-1}` formed once per call
-        (no exponential anywhere, so far points stay finite).
+    """
+    centre = means.mean(axis=0)
+    coefficients, spread = _quadratic_coefficients(means, chols, centre)
+    features = quadratic_features(X, centre) if spread <= SPREAD_MAX else None
+    if features is None or not np.all(np.isfinite(features)):
+        out = gaussian_logpdf_centred(X, means, chols)
+        return out if slope is None else out + (X @ slope)[:, None]
+    if slope is not None:
+        d = X.shape[1]
+        coefficients[-d - 1:-1] += slope[:, None]
+        coefficients[-1] += slope @ centre
+    return features @ coefficients
+
+
+def _quadratic_coefficients(means, chols, centre):
+    """The (F, K) coefficients of :func:`gaussian_logpdf` and the spread S."""
+    d = means.shape[1]
+    inv, half_logdet = _inverse_lower(chols)
+    white = np.einsum("kij,kj->ki", inv, means - centre)
+    precision = np.einsum("kri,krj->kij", inv, inv)
+    rows, cols = np.tril_indices(d)
+    quadratic = precision[:, rows, cols] * np.where(rows == cols, -0.5, -1.0)
+    linear = np.einsum("kri,kr->ki", inv, white)
+    constant = -0.5 * np.sum(white**2, axis=1) - 0.5 * d * LOG_2PI - half_logdet
+    coefficients = np.vstack([quadratic.T, linear.T, constant[None, :]])
+    return coefficients, float(np.max(np.sum(white**2, axis=1)))
+
+
+@njit
+def quadratic_features(X, centre):
+    r"""Rows :math:`\bigl((u_ru_s)_{s\le r},\ u_1..u_d,\ 1\bigr)` of
+    :math:`u = x_i - c`, the lower-triangle pairs in ``numpy.tril_indices`` order.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    centre : ndarray of shape (d,)
+
+    Returns
+    -------
+    ndarray of shape (n, d(d+1)/2 + d + 1)
+    """
+    n, d = X.shape
+    n_pairs = d * (d + 1) // 2
+    out = np.empty((n, n_pairs + d + 1))
+    u = np.empty(d)
+    for i in range(n):
+        for r in range(d):
+            u[r] = X[i, r] - centre[r]
+        col = 0
+        for r in range(d):
+            for s in range(r + 1):
+                out[i, col] = u[r] * u[s]
+                col += 1
+        for r in range(d):
+            out[i, n_pairs + r] = u[r]
+        out[i, n_pairs + d] = 1.0
+    return out
+
+
+@njit
+def gaussian_logpdf_centred(X, means, chols):
+    r""":func:`gaussian_logpdf` computed point by point from :math:`x - \mu_k`.
+
+    :math:`-\tfrac d2\log 2\pi - \sum_r \log L_{k,rr} - \tfrac12\lVert
+    L_k^{-1}(x_i-\mu_k)\rVert^2`, with :math:`L_k^{-1}` formed once per call and the
+    points taken in blocks held coordinate-major (SIMD inner loops). Exact to rounding
+    however far apart the components are, about twice as slow as the matrix product.
     """
     n, d = X.shape
     n_comp = means.shape[0]
@@ -94,13 +182,10 @@ def gaussian_logpdf(X, means, chols):
     return out
 
 
-@njit
 def gaussian_mixture_logpdf(X, means, chols, log_weights):
     r"""Log-density :math:`\log\sum_k e^{\omega_k}\mathcal N(x_i;\mu_k, L_kL_k^\top)`.
 
-    The same pass as :func:`gaussian_logpdf` with the log-sum-exp over components
-    fused in, so no (n, K) array is formed. Components with :math:`\omega_k=-\infty`
-    are skipped.
+    Components with :math:`\omega_k=-\infty` are skipped.
 
     Parameters
     ----------
@@ -114,39 +199,24 @@ def gaussian_mixture_logpdf(X, means, chols, log_weights):
     -------
     ndarray of shape (n,)
     """
-    n, d = X.shape
-    n_comp = means.shape[0]
-    inv, half_logdet = _inverse_lower(chols)
-    out = np.empty(n)
-    XT, diff = np.empty((d, BLOCK)), np.empty((d, BLOCK))
-    z, sq = np.empty(BLOCK), np.empty(BLOCK)
-    logp = np.empty((n_comp, BLOCK))
-    for start in range(0, n, BLOCK):
-        size = min(BLOCK, n - start)
-        _load_block(X, start, size, XT)
-        for k in range(n_comp):
-            if log_weights[k] == -np.inf:
-                continue
-            _block_quadratic(XT, size, means[k], inv[k], diff, z, sq)
-            const = log_weights[k] - 0.5 * d * LOG_2PI - half_logdet[k]
-            for i in range(size):
-                logp[k, i] = const - 0.5 * sq[i]
-        for i in range(size):
-            top = -np.inf
-            for k in range(n_comp):
-                if log_weights[k] > -np.inf and logp[k, i] > top:
-                    top = logp[k, i]
-            acc = 0.0
-            for k in range(n_comp):
-                if log_weights[k] > -np.inf:
-                    acc += math.exp(logp[k, i] - top)
-            out[start + i] = top + math.log(acc) if top > -np.inf else -np.inf
-    return out
+    used = log_weights > -np.inf
+    if not used.any():
+        return np.full(X.shape[0], -np.inf)
+    logp = gaussian_logpdf(X, means[used], chols[used])
+    logp += log_weights[used]
+    return logsumexp_rows(logp)
 
 
-@njit
 def weighted_moments(X, W, diag_only):
     r"""Weighted means and covariances of the same points for K weight columns.
+
+    One product :math:`W^\top F` with the :func:`quadratic_features` F of
+    :math:`u = x - c` (c the weighted mean of all points) gives every column's total,
+    :math:`\sum_i W_{ik}u_i` and :math:`\sum_i W_{ik}u_iu_i^\top`, so
+    :math:`\Sigma_k = E_k[uu^\top] - (\mu_k - c)(\mu_k - c)^\top`. That difference
+    loses about :math:`\epsilon\,(\mu_{kr}-c_r)^2/\Sigma_{k,rr}` of relative accuracy;
+    above ``SPREAD_MAX`` the centred two-pass kernel :func:`weighted_moments_centred`
+    is used instead.
 
     Parameters
     ----------
@@ -162,9 +232,35 @@ def weighted_moments(X, W, diag_only):
     means : ndarray of shape (K, d)
         :math:`\mu_k = \sum_i W_{ik} x_i / \sum_i W_{ik}`.
     covs : ndarray of shape (K, d, d)
-        :math:`\Sigma_k = \sum_i W_{ik}(x_i-\mu_k)(x_i-\mu_k)^\top / \sum_i W_{ik}`
-        (centred second pass, so no cancellation). The loops run over components
-        innermost, along the rows of W.
+        :math:`\Sigma_k = \sum_i W_{ik}(x_i-\mu_k)(x_i-\mu_k)^\top / \sum_i W_{ik}`.
+    """
+    n, d = X.shape
+    mass = W.sum(axis=1)
+    centre = (mass @ X) / mass.sum()
+    moments = W.T @ quadratic_features(X, centre)
+    n_pairs = d * (d + 1) // 2
+    totals = moments[:, -1]
+    offsets = moments[:, n_pairs:n_pairs + d] / totals[:, None]
+    rows, cols = np.tril_indices(d)
+    pairs = moments[:, :n_pairs] / totals[:, None] - offsets[:, rows] * offsets[:, cols]
+    covs = np.zeros((W.shape[1], d, d))
+    covs[:, rows, cols] = pairs
+    covs[:, cols, rows] = pairs
+    variances = np.einsum("kii->ki", covs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = np.all(offsets**2 <= SPREAD_MAX * variances)
+    if not exact:
+        return weighted_moments_centred(X, W, diag_only)
+    if diag_only:
+        covs *= np.eye(d)
+    return centre + offsets, covs
+
+
+@njit
+def weighted_moments_centred(X, W, diag_only):
+    r""":func:`weighted_moments` from a centred second pass (no cancellation however
+    far the components lie from each other), same arguments and results. The loops run
+    over components innermost, along the rows of W.
     """
     n, d = X.shape
     n_comp = W.shape[1]
@@ -230,10 +326,12 @@ def cross_entropy_weights(values, log_abs_target, log_h):
         for p in range(n_parts):
             if values[i, p] > 0.0:
                 top[p] = max(top[p], log_abs_target[i, p] - log_h[i])
+    args, work = np.empty(n_parts), np.empty(n_parts)
     for i in range(n):
         for p in range(n_parts):
-            if values[i, p] > 0.0:
-                out[i, p] = math.exp(log_abs_target[i, p] - log_h[i] - top[p])
+            exponent = log_abs_target[i, p] - log_h[i] - top[p]
+            args[p] = exponent if values[i, p] > 0.0 else ZERO_EXPONENT
+        exp_into(args, out[i], work)
     return out
 
 
@@ -274,7 +372,6 @@ def alpha_coefficients(values, log_abs_target, log_g, shift, log_weights, beta):
     n, n_parts = values.shape
     G_t = np.empty((n_parts, n))
     log_s = np.empty(n)
-    log_a = np.empty(n_parts)
     abs_beta = np.abs(beta)
     log_abs_beta = np.full(n_parts, -np.inf)
     weights = np.empty(n_parts)
@@ -282,17 +379,23 @@ def alpha_coefficients(values, log_abs_target, log_g, shift, log_weights, beta):
         if beta[p] != 0.0:
             log_abs_beta[p] = math.log(abs_beta[p])
         weights[p] = math.exp(log_weights[p])
+    buffers = np.empty((4, n_parts))
+    args, g, target, work = buffers[0], buffers[1], buffers[2], buffers[3]
     for i in range(n):
         top = -np.inf
         for p in range(n_parts):
-            lg = log_g[i, p] - shift[i]
-            G_t[p, i] = math.exp(lg)
-            log_a[p] = log_abs_target[i, p] - shift[i]
+            args[p] = log_g[i, p] - shift[i]
             if weights[p] > 0.0:
-                top = max(top, log_a[p], log_abs_beta[p] + lg)
+                top = max(top, log_abs_target[i, p] - shift[i], log_abs_beta[p] + args[p])
+        exp_into(args, g, work)
+        for p in range(n_parts):
+            G_t[p, i] = g[p]
         if top == -np.inf:
             log_s[i] = -np.inf
             continue
+        for p in range(n_parts):
+            args[p] = log_abs_target[i, p] - shift[i] - top
+        exp_into(args, target, work)
         inv_scale = math.exp(-top) if abs(top) < 700.0 else 0.0
         acc = 0.0
         for p in range(n_parts):
@@ -300,10 +403,10 @@ def alpha_coefficients(values, log_abs_target, log_g, shift, log_weights, beta):
                 continue
             lg = log_g[i, p] - shift[i]
             if inv_scale > 0.0 and lg > -700.0:
-                b = abs_beta[p] * G_t[p, i] * inv_scale
+                b = abs_beta[p] * g[p] * inv_scale
             else:
                 b = math.exp(log_abs_beta[p] + lg - top)
-            a = math.exp(log_a[p] - top)
+            a = target[p]
             r = (a if values[i, p] > 0.0 else -a) - (b if beta[p] > 0.0 else -b)
             acc += weights[p] * r * r
         log_s[i] = 2.0 * top + math.log(acc) if acc > 0.0 else -np.inf
@@ -339,22 +442,59 @@ def sampler_ratios(values, log_f, log_g, log_q0, alpha, defensive):
     y = np.empty((n, n_parts))
     a = np.empty((n, n_parts))
     log_s = np.empty(n)
+    args, work = np.empty(n_parts), np.empty(n_parts)
     for i in range(n):
-        m = log_q0[i] if defensive > 0.0 else -np.inf
-        for p in range(n_parts):
-            m = max(m, log_g[i, p])
-        den = defensive * math.exp(log_q0[i] - m) if defensive > 0.0 else 0.0
-        mix = 0.0
-        for p in range(n_parts):
-            a[i, p] = math.exp(log_g[i, p] - m)
-            mix += alpha[p] * a[i, p]
-        den += (1.0 - defensive) * mix
-        log_s[i] = m + math.log(den)
-        inv_den = 1.0 / den
-        for p in range(n_parts):
-            a[i, p] *= inv_den
-            y[i, p] = values[i, p] * math.exp(log_f[i, p] - log_s[i])
+        log_s[i] = _ratio_row(values[i], log_f[i], log_g[i], log_q0[i], alpha, defensive,
+                              y[i], a[i], args, work)
     return y, a, log_s
+
+
+@njit
+def control_variate_residuals(values, log_f, log_g, log_q0, alpha, defensive, beta):
+    r"""The final estimate's summands :math:`y_p - \beta_p a_p = (\varphi_p f_p -
+    \beta_p g_p)/g` in one pass (see :func:`sampler_ratios` for the arguments).
+
+    Returns
+    -------
+    ndarray of shape (n, P)
+    """
+    n, n_parts = values.shape
+    out = np.empty((n, n_parts))
+    buffers = np.empty((4, n_parts))
+    y, a, args, work = buffers[0], buffers[1], buffers[2], buffers[3]
+    for i in range(n):
+        _ratio_row(values[i], log_f[i], log_g[i], log_q0[i], alpha, defensive, y, a, args,
+                   work)
+        for p in range(n_parts):
+            out[i, p] = y[p] - beta[p] * a[p]
+    return out
+
+
+@njit
+def _ratio_row(values, log_f, log_g, log_q0, alpha, defensive, y, a, args, work):
+    """y and a of :func:`sampler_ratios` for one point; returns log g there."""
+    n_parts = values.shape[0]
+    m = log_q0 if defensive > 0.0 else -np.inf
+    for p in range(n_parts):
+        m = max(m, log_g[p])
+    for p in range(n_parts):
+        args[p] = log_g[p] - m
+    exp_into(args, a, work)
+    mix = 0.0
+    for p in range(n_parts):
+        mix += alpha[p] * a[p]
+    den = (1.0 - defensive) * mix
+    if defensive > 0.0:
+        den += defensive * math.exp(log_q0 - m)
+    log_s = m + math.log(den)
+    inv_den = 1.0 / den
+    for p in range(n_parts):
+        a[p] *= inv_den
+        args[p] = log_f[p] - log_s
+    exp_into(args, y, work)
+    for p in range(n_parts):
+        y[p] *= values[p]
+    return log_s
 
 
 @njit
@@ -381,6 +521,8 @@ def alpha_objective(alpha, c, G_t, b):
     value : float
         ``inf`` if some point with :math:`c_i > 0` has a non-positive denominator.
     grad : ndarray of shape (K,)
+    den : ndarray of shape (n,)
+        The denominators :math:`G_i^\top\alpha + b_i` (the Hessian's weights).
     """
     n_comp, n = G_t.shape
     den = b.copy()
@@ -394,13 +536,13 @@ def alpha_objective(alpha, c, G_t, b):
         if c[i] == 0.0:
             continue
         if den[i] <= 0.0:
-            return np.inf, np.zeros(n_comp)
+            return np.inf, np.zeros(n_comp), den
         value += c[i] / den[i]
         scaled[i] = c[i] / (den[i] * den[i])
     grad = np.empty(n_comp)
     for k in range(n_comp):
         grad[k] = -_dot4(G_t[k], scaled)
-    return value, grad
+    return value, grad, den
 
 
 @njit
