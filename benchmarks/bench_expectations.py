@@ -160,13 +160,13 @@ def _control_variates(X, values, log_f, means, covs, alpha):
 
 # ---- numpy twins of statlogit's kernels, swapped in for the "numpy kernels" peer ----
 
-def _np_gaussian_logpdf(X, means, chols):
+def _np_gaussian_logpdf(X, means, chols, slope=None):
     out = np.empty((X.shape[0], means.shape[0]))
     for k in range(means.shape[0]):
         z = linalg.solve_triangular(chols[k], (X - means[k]).T, lower=True)
         out[:, k] = (-0.5 * X.shape[1] * np.log(2 * np.pi)
                      - np.sum(np.log(np.diag(chols[k]))) - 0.5 * np.sum(z**2, axis=0))
-    return out
+    return out if slope is None else out + (X @ slope)[:, None]
 
 
 def _np_mixture_logpdf(X, means, chols, log_weights):
@@ -213,6 +213,20 @@ def _np_sampler_ratios(values, log_f, log_g, log_q0, alpha, defensive):
     return values * np.exp(log_f - log_s[:, None]), G / den[:, None], log_s
 
 
+def _np_control_variate_residuals(values, log_f, log_g, log_q0, alpha, defensive, beta):
+    y, a, _ = _np_sampler_ratios(values, log_f, log_g, log_q0, alpha, defensive)
+    return y - beta * a
+
+
+def _np_control_variate_fit(y, a):
+    a_centred = a - a.mean(axis=0)
+    var_a = np.sum(a_centred**2, axis=0)
+    cov_ay = np.sum(a_centred * (y - y.mean(axis=0)), axis=0)
+    degenerate = var_a <= 1e-24 * np.maximum(np.sum(a**2, axis=0), 1e-300)
+    beta = np.where(degenerate, y.mean(axis=0), cov_ay / np.where(degenerate, 1.0, var_a))
+    return beta, np.var(y - beta * a, axis=0, ddof=1)
+
+
 def _np_alpha_objective(alpha, c, G_t, b):
     den = alpha @ G_t + b
     return np.sum(c / den), -G_t @ (c / den**2), den
@@ -227,6 +241,8 @@ def numpy_kernels():
              "cross_entropy_weights": _np_cross_entropy_weights,
              "alpha_coefficients": _np_alpha_coefficients,
              "sampler_ratios": _np_sampler_ratios,
+             "control_variate_residuals": _np_control_variate_residuals,
+             "control_variate_fit": _np_control_variate_fit,
              "alpha_objective": _np_alpha_objective}
     modules = (_expectations_adaptive, _expectations_base, _expectations_fit,
                _expectations_samplers)

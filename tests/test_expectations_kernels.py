@@ -228,6 +228,45 @@ def test_alpha_coefficients_match_the_direct_formula_and_survive_extremes():
         np.testing.assert_allclose(log_s_far, log_s, rtol=1e-12, atol=1e-12)
 
 
+def _log_s_in_log_space(values, log_abs, log_g, shift, w, beta):
+    """The alpha-objective numerators row by row, each row scaled by its largest term."""
+    with np.errstate(divide="ignore"):
+        log_a = log_abs - shift[:, None]
+        log_b = np.log(np.abs(beta)) + log_g - shift[:, None]
+    used = w > 0
+    top = np.maximum(log_a[:, used], log_b[:, used]).max(axis=1)
+    r = (np.sign(values) * np.exp(log_a - top[:, None])
+         - np.sign(beta) * np.exp(log_b - top[:, None]))
+    return 2 * top + np.log(np.sum(w[used] * r[:, used] ** 2, axis=1))
+
+
+def test_alpha_coefficients_rows_beyond_the_direct_scale():
+    """Rows whose largest term is e^(+-800) times the shift, and rows whose dominant
+    term is beta_p g_p with g_p / e^shift = e^-750 (underflows on its own)."""
+    from statlogit.kernels.expectations import alpha_coefficients
+
+    rng = np.random.default_rng(7)
+    n, P = 30, 4
+    values = rng.normal(size=(n, P))
+    log_g = rng.normal(size=(n, P))
+    shift = log_g.max(axis=1)
+    beta, w = rng.normal(size=P), rng.exponential(size=P)
+    for offset in (800.0, -800.0):
+        log_abs = np.log(np.abs(values)) + rng.normal(size=(n, P)) + offset
+        _, log_s = alpha_coefficients(values, log_abs, log_g, shift, np.log(w), beta)
+        want = _log_s_in_log_space(values, log_abs, log_g, shift, w, beta)
+        np.testing.assert_allclose(log_s, want, rtol=1e-12)
+    log_abs = np.log(np.abs(values)) + shift[:, None] - 100.0
+    tiny_g = log_g.copy()
+    tiny_g[:, 0] = shift - 750.0
+    big_beta = np.full(P, 1e-60)
+    big_beta[0] = 1e300
+    _, log_s = alpha_coefficients(values, log_abs, tiny_g, shift, np.log(w), big_beta)
+    want = _log_s_in_log_space(values, log_abs, tiny_g, shift, w, big_beta)
+    np.testing.assert_allclose(log_s, want, rtol=1e-12)
+    assert np.all(log_s > 2 * (np.log(1e300) - 750.0) - 1.0)
+
+
 def test_sampler_ratios_match_the_direct_formula():
     from statlogit.kernels.expectations import sampler_ratios
 
@@ -247,3 +286,21 @@ def test_sampler_ratios_match_the_direct_formula():
                                      alpha, 0.3)
     np.testing.assert_allclose(y_far, y, rtol=1e-12)
     np.testing.assert_allclose(a_far, a, rtol=1e-12)
+
+
+def test_control_variate_fit_matches_numpy_least_squares():
+    from statlogit.kernels.expectations import control_variate_fit
+
+    rng = np.random.default_rng(5)
+    a = rng.exponential(size=(500, 3))
+    y = 2.0 * a + 1e-6 * rng.standard_normal((500, 3)) + 5.0
+    a[:, 2] = 1.0  # a constant control variate: no slope, beta is the mean of y
+    beta, sigma2 = control_variate_fit(y, a)
+    for p in range(2):
+        slope = np.polyfit(a[:, p], y[:, p], 1)[0]
+        np.testing.assert_allclose(beta[p], slope, rtol=1e-9)
+        np.testing.assert_allclose(sigma2[p], np.var(y[:, p] - slope * a[:, p], ddof=1),
+                                   rtol=1e-6)
+    assert beta[2] == pytest.approx(y[:, 2].mean(), rel=1e-14)
+    assert sigma2[2] == pytest.approx(np.var(y[:, 2] - beta[2], ddof=1), rel=1e-12)
+

@@ -14,12 +14,12 @@ from statlogit.estimators._expectations_base import (
 from statlogit.estimators._expectations_fit import (
     Parts,
     alpha_problem,
-    control_variate_fit,
     fit_gaussian_mixtures,
     fit_gaussians,
 )
 from statlogit.estimators._expectations_samplers import Batch, Pool, Sampler
-from statlogit.kernels.expectations import cross_entropy_weights
+from statlogit.kernels.common import exp_array
+from statlogit.kernels.expectations import control_variate_fit, cross_entropy_weights
 
 
 class MultipleExpectations(BaseExpectations):
@@ -234,7 +234,7 @@ class _Adaptation:
 
     def start(self, weights):
         pool = self.pool
-        y = np.sign(pool.values) * np.exp(pool.log_abs_target - pool.log_h()[:, None])
+        y = np.sign(pool.values) * exp_array(pool.log_abs_target - pool.log_h()[:, None])
         pilot = y.mean(axis=0)
         self.weights = self._part_weights(weights, pilot)
         self.alpha = np.sqrt(self.weights) * np.abs(pilot)

@@ -57,7 +57,7 @@ class ExpectationProblem:
                 f"func must map an ({n}, {self.dim}) array to an ({n}, J) array; got "
                 f"shape {values.shape}."
             )
-        values = np.ascontiguousarray(values, dtype=np.float64)
+        values = np.array(values, dtype=np.float64, order="C")  # ours: centred in place later
         if not np.all(np.isfinite(values)):
             raise ValueError("func returned NaN or infinite values; it must be finite "
                              "everywhere the sampler can reach.")
@@ -114,10 +114,19 @@ class ExpectationProblem:
         return self.sample_laws(counts, rng)
 
     def sample_laws(self, counts, rng):
-        """Stack counts[l] draws from law l."""
-        parts = [law.rvs(int(c), rng) for law, c in zip(self.laws, counts, strict=True)
-                 if c > 0]
-        return np.vstack(parts) if parts else np.empty((0, self.dim))
+        """Stack counts[l] draws from law l (for Gaussians on the log scale, from one
+        normal draw: the same stream as drawing law by law)."""
+        if self._log_scale is None:
+            parts = [law.rvs(int(c), rng) for law, c in zip(self.laws, counts, strict=True)
+                     if c > 0]
+            return np.vstack(parts) if parts else np.empty((0, self.dim))
+        is_log, means, chols = self._log_scale
+        U = rng.standard_normal((int(np.sum(counts)), self.dim))
+        stops = np.cumsum(counts)
+        for law, (start, stop) in enumerate(zip(stops - counts, stops, strict=True)):
+            U[start:stop] = means[law] + U[start:stop] @ chols[law].T
+        U[:, is_log] = np.exp(U[:, is_log])
+        return U
 
 
 def check_budget(budget):
@@ -136,11 +145,12 @@ class BaseExpectations(BaseEstimator):
                                for name in ("func", "distribution")}
 
     def _set_results(self, residuals, offsets):
-        """Estimates mean(residuals) + offsets with the covariance of their mean."""
+        """Estimates mean(residuals) + offsets with the covariance of their mean
+        (``residuals`` is centred in place)."""
         m = residuals.shape[0]
         mean = residuals.mean(axis=0)
-        centred = residuals - mean
-        cov = (centred.T @ centred) / (m * (m - 1.0))
+        residuals -= mean
+        cov = (residuals.T @ residuals) / (m * (m - 1.0))
         self.estimates_ = mean + offsets
         self.covariance_ = cov
         self.std_errors_ = np.sqrt(np.clip(np.diag(cov), 0.0, None))

@@ -403,20 +403,3 @@ def _trial_steps(blocking, n_halvings=60, n_projected=30):
         return halvings
     projected = [t for t in halvings[:n_projected] if t > blocking]
     return projected + [blocking * t for t in halvings] if blocking > 0.0 else projected
-
-
-def control_variate_fit(y, a):
-    r"""CV coefficients and per-point variances on a fresh batch.
-
-    :math:`\beta_p` is the least-squares slope of :math:`y_p=\varphi_p f_p/g` on
-    :math:`a_p = g_p/g` (known mean 1); :math:`\hat\sigma_p^2` is the variance of
-    :math:`y_p - \beta_p a_p`. A constant :math:`a_p` (one part, no defensive
-    share) makes the CV void: then :math:`\beta_p = \bar y_p`.
-    """
-    a_centred = a - a.mean(axis=0)
-    var_a = np.sum(a_centred**2, axis=0)
-    cov_ay = np.sum(a_centred * (y - y.mean(axis=0)), axis=0)
-    degenerate = var_a <= 1e-24 * np.maximum(np.sum(a**2, axis=0), 1e-300)
-    beta = np.where(degenerate, y.mean(axis=0), cov_ay / np.where(degenerate, 1.0, var_a))
-    sigma2 = np.var(y - beta * a, axis=0, ddof=1)
-    return beta, sigma2

@@ -94,9 +94,12 @@ class Batch:
     log_q0: np.ndarray
 
     def log_abs_target(self):
-        """log|phi| + log f per part (-inf where phi is zero)."""
+        """log|phi| + log f per part (-inf where phi is zero); one logarithm per point
+        when every column holds the same values (one function shared by the laws)."""
+        first = self.values[:, :1]
+        shared = np.array_equal(self.values, np.broadcast_to(first, self.values.shape))
         with np.errstate(divide="ignore"):
-            return np.log(np.abs(self.values)) + self.log_f
+            return np.log(np.abs(first if shared else self.values)) + self.log_f
 
 
 class Pool:

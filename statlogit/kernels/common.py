@@ -142,6 +142,15 @@ def exp_into(x, out, work):
 
 
 @njit
+def exp_array(a):
+    """Elementwise exp of a C-contiguous array through :func:`exp_into`."""
+    flat = a.ravel()
+    out = np.empty(flat.shape[0])
+    exp_into(flat, out, np.empty(flat.shape[0]))
+    return out.reshape(a.shape)
+
+
+@njit
 def logsumexp_rows(a):
     r"""Row-wise :math:`\log \sum_j e^{a_{ij}}` of a 2-D array, shifted by the row max.
 

@@ -372,21 +372,22 @@ def alpha_coefficients(values, log_abs_target, log_g, shift, log_weights, beta):
     n, n_parts = values.shape
     G_t = np.empty((n_parts, n))
     log_s = np.empty(n)
-    abs_beta = np.abs(beta)
     log_abs_beta = np.full(n_parts, -np.inf)
-    weights = np.empty(n_parts)
+    weights = np.exp(log_weights)
     for p in range(n_parts):
         if beta[p] != 0.0:
-            log_abs_beta[p] = math.log(abs_beta[p])
-        weights[p] = math.exp(log_weights[p])
-    buffers = np.empty((4, n_parts))
-    args, g, target, work = buffers[0], buffers[1], buffers[2], buffers[3]
+            log_abs_beta[p] = math.log(abs(beta[p]))
+    buffers = np.empty((5, n_parts))
+    args, g, target, b_terms, work = (buffers[0], buffers[1], buffers[2], buffers[3],
+                                      buffers[4])
     for i in range(n):
         top = -np.inf
+        underflow = False  # some beta_p g_p term only representable in log space
         for p in range(n_parts):
             args[p] = log_g[i, p] - shift[i]
             if weights[p] > 0.0:
                 top = max(top, log_abs_target[i, p] - shift[i], log_abs_beta[p] + args[p])
+                underflow |= beta[p] != 0.0 and args[p] <= -700.0
         exp_into(args, g, work)
         for p in range(n_parts):
             G_t[p, i] = g[p]
@@ -396,19 +397,19 @@ def alpha_coefficients(values, log_abs_target, log_g, shift, log_weights, beta):
         for p in range(n_parts):
             args[p] = log_abs_target[i, p] - shift[i] - top
         exp_into(args, target, work)
-        inv_scale = math.exp(-top) if abs(top) < 700.0 else 0.0
+        if abs(top) < 700.0 and not underflow:
+            inv_scale = math.exp(-top)
+            for p in range(n_parts):
+                b_terms[p] = beta[p] * g[p] * inv_scale
+        else:
+            for p in range(n_parts):  # one exponential per term, as large as e^0
+                magnitude = math.exp(log_abs_beta[p] + log_g[i, p] - shift[i] - top)
+                b_terms[p] = magnitude if beta[p] > 0.0 else -magnitude
         acc = 0.0
         for p in range(n_parts):
-            if weights[p] == 0.0:
-                continue
-            lg = log_g[i, p] - shift[i]
-            if inv_scale > 0.0 and lg > -700.0:
-                b = abs_beta[p] * g[p] * inv_scale
-            else:
-                b = math.exp(log_abs_beta[p] + lg - top)
-            a = target[p]
-            r = (a if values[i, p] > 0.0 else -a) - (b if beta[p] > 0.0 else -b)
-            acc += weights[p] * r * r
+            a = target[p] if values[i, p] > 0.0 else -target[p]
+            r = a - b_terms[p]
+            acc += weights[p] * r * r if weights[p] > 0.0 else 0.0
         log_s[i] = 2.0 * top + math.log(acc) if acc > 0.0 else -np.inf
     return G_t, log_s
 
@@ -468,6 +469,52 @@ def control_variate_residuals(values, log_f, log_g, log_q0, alpha, defensive, be
         for p in range(n_parts):
             out[i, p] = y[p] - beta[p] * a[p]
     return out
+
+
+@njit
+def control_variate_fit(y, a):
+    r"""Control-variate slopes and residual variances, column by column, in three
+    passes (means; centred cross-products; residuals: nothing is cancelled).
+
+    :math:`\beta_p = \sum_i (a_{ip}-\bar a_p)(y_{ip}-\bar y_p) / \sum_i (a_{ip}-\bar
+    a_p)^2` and :math:`\hat\sigma_p^2` the variance (ddof 1) of :math:`y_p - \beta_p
+    a_p`; a constant column :math:`a_p` (sum of squared deviations at most
+    :math:`10^{-24}\sum_i a_{ip}^2`) gets :math:`\beta_p = \bar y_p`.
+
+    Parameters
+    ----------
+    y, a : ndarray of shape (n, P)
+
+    Returns
+    -------
+    beta, sigma2 : ndarray of shape (P,)
+    """
+    n, n_parts = y.shape
+    mean_y, mean_a, square_a = np.zeros(n_parts), np.zeros(n_parts), np.zeros(n_parts)
+    for i in range(n):
+        for p in range(n_parts):
+            mean_y[p] += y[i, p]
+            mean_a[p] += a[i, p]
+            square_a[p] += a[i, p] * a[i, p]
+    mean_y /= n
+    mean_a /= n
+    var_a, cov_ay = np.zeros(n_parts), np.zeros(n_parts)
+    for i in range(n):
+        for p in range(n_parts):
+            da = a[i, p] - mean_a[p]
+            var_a[p] += da * da
+            cov_ay[p] += da * (y[i, p] - mean_y[p])
+    beta = np.empty(n_parts)
+    for p in range(n_parts):
+        degenerate = var_a[p] <= 1e-24 * max(square_a[p], 1e-300)
+        beta[p] = mean_y[p] if degenerate else cov_ay[p] / var_a[p]
+    mean_r = mean_y - beta * mean_a
+    sigma2 = np.zeros(n_parts)
+    for i in range(n):
+        for p in range(n_parts):
+            r = y[i, p] - beta[p] * a[i, p] - mean_r[p]
+            sigma2[p] += r * r
+    return beta, sigma2 / (n - 1)
 
 
 @njit
