@@ -49,9 +49,9 @@ def test_gaussian_logpdf_product_and_centred_paths_agree_with_scipy(separation):
     from statlogit.kernels.expectations import SPREAD_MAX, gaussian_logpdf_centred
 
     rng = np.random.default_rng(3)
-    covs, chols = _random_chols(rng, 5, 3)
-    means = separation * rng.standard_normal((5, 3)) * np.sqrt(np.einsum("kii->ki", covs))
-    X = means[rng.integers(5, size=60)] + rng.standard_normal((60, 3))
+    covs, chols = _random_chols(rng, 20, 3)  # 20 components: the product pays
+    means = separation * rng.standard_normal((20, 3)) * np.sqrt(np.einsum("kii->ki", covs))
+    X = means[rng.integers(20, size=60)] + rng.standard_normal((60, 3))
     twin = np.column_stack([stats.multivariate_normal(m, c).logpdf(X)
                             for m, c in zip(means, covs, strict=True)])
     np.testing.assert_allclose(gaussian_logpdf(X, means, chols), twin, rtol=1e-11, atol=1e-9)
@@ -89,12 +89,12 @@ def test_weighted_moments_product_path_and_its_fallback(separation):
     rng = np.random.default_rng(4)
     X = rng.standard_normal((300, 3))
     X[150:] += separation
-    W = np.zeros((300, 2))
-    W[:150, 0] = rng.exponential(size=150)
-    W[150:, 1] = rng.exponential(size=150)
+    W = np.zeros((300, 20))  # 20 columns (the product pays), 10 on each cluster
+    W[:150, :10] = rng.exponential(size=(150, 10))
+    W[150:, 10:] = rng.exponential(size=(150, 10))
     means, covs = weighted_moments(X, W, False)
     exact_means, exact_covs = weighted_moments_centred(X, W, False)
-    for k in range(2):
+    for k in range(20):
         np.testing.assert_allclose(means[k], np.average(X, axis=0, weights=W[:, k]),
                                    rtol=1e-12, atol=1e-12 * separation)
         np.testing.assert_allclose(covs[k], np.cov(X, rowvar=False, aweights=W[:, k],

@@ -305,7 +305,7 @@ class _Face:
     of the weights with indices F."""
 
     index: np.ndarray
-    scaled: np.ndarray | None  # S, kept only for faces that get enlarged
+    scaled: np.ndarray | None  # S (None for an enlarged face, which is not enlarged again)
     hess: np.ndarray
 
     @classmethod

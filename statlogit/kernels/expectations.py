@@ -5,10 +5,12 @@ Gaussian log-densities of many points under many components (also those of the i
 laws, see :func:`statlogit.estimators._expectations_laws.lognormal_scale_stack`), the
 cross-entropy weights and moment fits of all components, the coefficients and the
 objective of the mixture-weight sub-problem, and the importance ratios of a batch.
-The Gaussian kernels work on blocks of ``BLOCK`` points held coordinate-major, so
-their innermost loops run over contiguous points (SIMD-friendly, cache-resident); the
-others run along rows. All take C-contiguous float64 arrays and allocate their
-outputs; none writes into its inputs.
+Gaussian log-densities and weighted moments of all components are one BLAS product
+with the quadratic features of the points (exactly centred numba kernels, on blocks of
+``BLOCK`` points held coordinate-major, take over when the components lie too far
+apart for that); the other kernels run along rows, their exponentials through
+:func:`statlogit.kernels.common.exp_into`. All take C-contiguous float64 arrays and
+allocate their outputs; none writes into its inputs.
 """
 
 import math
@@ -78,7 +80,8 @@ def gaussian_logpdf(X, means, chols, slope=None):
     so all K components come from one (n, F) x (F, K) product (BLAS). Expanding the
     square costs about :math:`\epsilon\,S` of absolute accuracy in the log-density,
     with the spread :math:`S = \max_k \lVert L_k^{-1}\delta_k\rVert^2`; above
-    ``SPREAD_MAX`` (error ~1e-12) the exactly centred kernel
+    ``SPREAD_MAX`` (error ~1e-12), and for fewer components than
+    :math:`\max(16, F/4)` (where it is faster), the exactly centred kernel
     :func:`gaussian_logpdf_centred` is used instead.
 
     Parameters
@@ -97,6 +100,9 @@ def gaussian_logpdf(X, means, chols, slope=None):
     -------
     ndarray of shape (n, K)
     """
+    if not _product_pays(*means.shape):
+        out = gaussian_logpdf_centred(X, means, chols)
+        return out if slope is None else out + (X @ slope)[:, None]
     centre = means.mean(axis=0)
     coefficients, spread = _quadratic_coefficients(means, chols, centre)
     features = quadratic_features(X, centre) if spread <= SPREAD_MAX else None
@@ -108,6 +114,13 @@ def gaussian_logpdf(X, means, chols, slope=None):
         coefficients[-d - 1:-1] += slope[:, None]
         coefficients[-1] += slope @ centre
     return features @ coefficients
+
+
+def _product_pays(n_components, d):
+    """Whether the feature product beats the centred kernels (measured crossover:
+    about 16 components up to d = 12, more for wider feature rows)."""
+    n_features = d * (d + 1) // 2 + d + 1
+    return n_components >= max(16, n_features / 4)
 
 
 def _quadratic_coefficients(means, chols, centre):
@@ -215,8 +228,8 @@ def weighted_moments(X, W, diag_only):
     :math:`\sum_i W_{ik}u_i` and :math:`\sum_i W_{ik}u_iu_i^\top`, so
     :math:`\Sigma_k = E_k[uu^\top] - (\mu_k - c)(\mu_k - c)^\top`. That difference
     loses about :math:`\epsilon\,(\mu_{kr}-c_r)^2/\Sigma_{k,rr}` of relative accuracy;
-    above ``SPREAD_MAX`` the centred two-pass kernel :func:`weighted_moments_centred`
-    is used instead.
+    above ``SPREAD_MAX``, and for fewer columns than :math:`\max(16, F/4)`, the
+    centred two-pass kernel :func:`weighted_moments_centred` is used instead.
 
     Parameters
     ----------
@@ -235,6 +248,8 @@ def weighted_moments(X, W, diag_only):
         :math:`\Sigma_k = \sum_i W_{ik}(x_i-\mu_k)(x_i-\mu_k)^\top / \sum_i W_{ik}`.
     """
     n, d = X.shape
+    if not _product_pays(W.shape[1], d):
+        return weighted_moments_centred(X, W, diag_only)
     mass = W.sum(axis=1)
     centre = (mass @ X) / mass.sum()
     moments = W.T @ quadratic_features(X, centre)
