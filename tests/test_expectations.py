@@ -306,7 +306,8 @@ def test_stacked_law_sampling_is_law_by_law_sampling():
     counts = np.array([3, 0, 40, 1, 7])
     stacked = problem.sample_laws(counts, np.random.default_rng(3))
     rng = np.random.default_rng(3)
-    one_by_one = np.vstack([law.rvs(c, rng) for law, c in zip(laws, counts) if c])
+    one_by_one = np.vstack([law.rvs(c, rng) for law, c in zip(laws, counts, strict=True)
+                            if c])
     np.testing.assert_allclose(stacked, one_by_one, rtol=1e-14)
     # and the plain copula adapter's closed-form draw matches the generic marginal maps
     Z = np.random.default_rng(4).standard_normal((200, laws[0].dim))
