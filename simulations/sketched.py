@@ -22,11 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from simulations._registry import StudyResult, study
 from statlogit import SketchedLinearRegression
-from statlogit.datasets import (
-    make_coherent_regression,
-    make_linear_regression,
-    make_spike_regression,
-)
+from statlogit.datasets import make_sketch_instance
 from statlogit.simulation import monte_carlo
 from statlogit.sketches import make_sketch
 
@@ -51,12 +47,8 @@ NOTES_P99_2048 = {("spike", "gaussian"): 0.43, ("spike", "srht"): 0.38,
 @functools.lru_cache(maxsize=8)
 def _instance(design, n, d):
     """(X, y, x*, scale) with scale = ||r|| ||A^+|| / sqrt(d); seeded, so cacheable."""
-    if design == "gaussian":
-        X, y, _ = make_linear_regression(n, d, random_state=1)
-    elif design == "coherent":
-        X, y = make_coherent_regression(n, d, random_state=2)
-    else:
-        X, y = make_spike_regression(n, d, random_state=3)
+    seed = {"gaussian": 1, "coherent": 2, "spike": 3}[design]
+    X, y = make_sketch_instance(design, n, d, random_state=seed)
     exact = np.linalg.lstsq(X, y, rcond=None)[0]
     sigma_min = np.linalg.svd(X, compute_uv=False).min()
     scale = np.linalg.norm(y - X @ exact) / (sigma_min * np.sqrt(d))

@@ -656,6 +656,30 @@ def make_spike_regression(n_samples=8192, n_features=32, *, tail_scale=1e-3,
     return X, y
 
 
+def make_sketch_instance(design, n_samples=8192, n_features=32, *, random_state=None):
+    """One of the three designs of the sketching studies, by name.
+
+    Parameters
+    ----------
+    design : {"gaussian", "coherent", "spike"}
+        :func:`make_linear_regression` (incoherent Gaussian, instance I1),
+        :func:`make_coherent_regression` (I3) or :func:`make_spike_regression` (I2),
+        each with its default options.
+    n_samples, n_features : int
+    random_state : None, int, SeedSequence or Generator
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    """
+    makers = {"gaussian": lambda *a, **k: make_linear_regression(*a, **k)[:2],
+              "coherent": make_coherent_regression, "spike": make_spike_regression}
+    if design not in makers:
+        raise ValueError(f"design must be one of {sorted(makers)}; got {design!r}.")
+    return makers[design](n_samples, n_features, random_state=random_state)
+
+
 def _sketch_instance_shape(n_samples, n_features):
     n = check_scalar(n_samples, name="n_samples", lower=2, integer=True)
     d = check_scalar(n_features, name="n_features", lower=1, integer=True)

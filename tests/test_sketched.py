@@ -13,7 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from statlogit import SketchedLinearRegression
 from statlogit.datasets import (
     make_coherent_regression,
-    make_linear_regression,
+    make_sketch_instance,
     make_spike_regression,
 )
 from statlogit.estimators.sketched import _CentredDesign
@@ -172,12 +172,8 @@ def test_precondition_warns_when_refinement_cannot_converge():
 @pytest.mark.parametrize("design", ["gaussian", "coherent", "spike"])
 def test_sketch_and_solve_linf_error_is_within_theory(sketch, design):
     n, d = 2048, 16
-    if design == "gaussian":
-        X, y, _ = make_linear_regression(n, d, random_state=11)
-    elif design == "coherent":
-        X, y = make_coherent_regression(n, d, random_state=12)
-    else:
-        X, y = make_spike_regression(n, d, random_state=13)
+    seed = {"gaussian": 11, "coherent": 12, "spike": 13}[design]
+    X, y = make_sketch_instance(design, n, d, random_state=seed)
     for m in (128, 512):
         scale = np.sqrt(d / m) * np.sqrt(np.log(d))
         for seed in range(4):
@@ -186,6 +182,15 @@ def test_sketch_and_solve_linf_error_is_within_theory(sketch, design):
                                              fit_intercept=False, random_state=seed)
             ratio = linf_ratio(X, y, model.fit(X, y).coef_)
             assert ratio <= 3.0 * scale, (m, seed, ratio / scale)
+
+
+def test_sketch_instance_names_the_three_designs():
+    X, y = make_sketch_instance("spike", 64, 4, random_state=0)
+    np.testing.assert_array_equal(X[:4], np.eye(4))
+    X_c, y_c = make_sketch_instance("coherent", 64, 4, random_state=1)
+    np.testing.assert_array_equal(X_c, make_coherent_regression(64, 4, random_state=1)[0])
+    with pytest.raises(ValueError, match="design must be one of"):
+        make_sketch_instance("sparse", 64, 4)
 
 
 def test_linf_bound_covers_the_error_on_a_gaussian_design():
