@@ -29,9 +29,9 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks._harness import Case, report, time_call
 from statlogit import CheckeredClassifier
+from statlogit.checkered._objective import CheckeredObjective
+from statlogit.checkered.classifier import random_start
 from statlogit.datasets import make_checkerboard
-from statlogit.estimators._checkered_objective import CheckeredObjective
-from statlogit.estimators.checkered import random_start
 
 N, D, M = 100_000, 20, 8
 FIT_ITER = 10
@@ -47,7 +47,7 @@ def numpy_log_conv(a, b):
 
 
 def numpy_posterior(Z, y):
-    """The forward-backward pass of statlogit.kernels.checkered in plain numpy."""
+    """The forward-backward pass of statlogit.checkered._kernels in plain numpy."""
     n, m, c = Z.shape
     log_s = log_softmax(Z, axis=2)
     unit = np.full((n, c), -np.inf)

@@ -30,13 +30,8 @@ from threadpoolctl import threadpool_limits
 from benchmarks._harness import Case, report
 from statlogit import MultipleExpectations
 from statlogit.datasets import cantilever_beam, make_cantilever_beam_laws
-from statlogit.estimators import (
-    _expectations_adaptive,
-    _expectations_base,
-    _expectations_fit,
-    _expectations_samplers,
-)
-from statlogit.estimators._expectations_base import ExpectationProblem
+from statlogit.expectations import _fit, _problem, _samplers, adaptive
+from statlogit.expectations._problem import ExpectationProblem
 
 
 def numpy_aiscv(func, distribution, budget, weights, seed, stopping=True):
@@ -247,8 +242,7 @@ def numpy_kernels():
              "alpha_objective": _np_alpha_objective,
              "exp_array": np.exp,
              "logsumexp_rows": lambda a: special.logsumexp(a, axis=1)}
-    modules = (_expectations_adaptive, _expectations_base, _expectations_fit,
-               _expectations_samplers)
+    modules = (adaptive, _problem, _fit, _samplers)
     saved = [(mod, name, getattr(mod, name)) for mod in modules for name in twins
              if hasattr(mod, name)]
     try:

@@ -13,8 +13,8 @@ from threadpoolctl import threadpool_limits
 from benchmarks._harness import Case, report
 from statlogit import R3D
 from statlogit.datasets import make_r3d_package
-from statlogit.estimators._r3d_bandwidth import select_bandwidths
-from statlogit.estimators._r3d_fit import KERNEL_CODES, kernel_weights
+from statlogit.rdd._bandwidth import select_bandwidths
+from statlogit.rdd._fit import KERNEL_CODES, kernel_weights
 
 QUANTILES = np.arange(1, 100) / 100
 

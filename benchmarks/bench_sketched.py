@@ -18,8 +18,8 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from benchmarks._harness import time_call
 from statlogit import SketchedLinearRegression
-from statlogit.kernels.common import fwht_inplace
-from statlogit.sketches import make_sketch
+from statlogit.sketching._fwht import fwht_inplace
+from statlogit.sketching.operators import make_sketch
 
 
 def _problem(n, d, seed=0):

@@ -12,9 +12,9 @@ from statlogit import (
     optimal_rho,
     private_aggregate_risk,
 )
+from statlogit.aggregate._bags import encode_bags
+from statlogit.aggregate.regressor import build_rho_path
 from statlogit.datasets import make_aggregate_regression, make_random_bags
-from statlogit.estimators._aggregate_bags import encode_bags
-from statlogit.estimators.aggregate import build_rho_path
 from statlogit.simulation import monte_carlo
 
 RISK_RHOS = np.round(np.linspace(0.0, 1.0, 101), 2)

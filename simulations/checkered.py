@@ -25,6 +25,8 @@ from sklearn.svm import SVC
 
 from simulations._registry import StudyResult, study
 from statlogit import CheckeredClassifier
+from statlogit.checkered._objective import CheckeredObjective, log_proba
+from statlogit.checkered.classifier import SOLVE, random_start
 from statlogit.datasets import (
     ACHAB_LINES,
     make_checkerboard,
@@ -32,8 +34,6 @@ from statlogit.datasets import (
     xor_mixture_bayes_accuracy,
     xor_mixture_bayes_proba,
 )
-from statlogit.estimators._checkered_objective import CheckeredObjective, log_proba
-from statlogit.estimators.checkered import SOLVE, random_start
 from statlogit.simulation import monte_carlo
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from simulations._registry import StudyResult, study
 from statlogit import R3D
 from statlogit.datasets import make_r3d_package, make_r3d_two_level, r3d_two_level_effect
-from statlogit.estimators._r3d_fit import KERNEL_CODES, fit_side
+from statlogit.rdd._fit import KERNEL_CODES, fit_side
 from statlogit.simulation import monte_carlo
 
 DECILES = np.arange(1, 10) / 10

@@ -1,28 +1,15 @@
 """statlogit: estimators from six recent statistics papers.
 
 One scikit-learn-style interface, numba inner loops, tests against independent truths.
-The public names of each family are imported here; everything else is internal.
+Each family lives in its own subpackage (:mod:`statlogit.ordinal`, :mod:`statlogit.checkered`,
+:mod:`statlogit.aggregate`, :mod:`statlogit.rdd`, :mod:`statlogit.expectations`,
+:mod:`statlogit.sketching`); their public names are re-exported here.
 """
 
 __version__ = "0.1.0"
-__all__ = ["__version__"]
 
-# --- PRESTO (ordinal) ---
-from statlogit.estimators.ordinal import (  # noqa: E402
-    PrestoClassifier,
-    PrestoClassifierCV,
-    ProportionalOddsClassifier,
-    presto_path,
-)
-
-__all__ += ["PrestoClassifier", "PrestoClassifierCV", "ProportionalOddsClassifier",
-            "presto_path"]
-# --- checkered ---
-from statlogit.estimators.checkered import CheckeredClassifier  # noqa: E402
-
-__all__ += ["CheckeredClassifier"]
-# --- aggregate ---
-from statlogit.estimators.aggregate import (  # noqa: E402
+from statlogit import sketches  # noqa: E402
+from statlogit.aggregate import (  # noqa: E402
     AggregateGLMRegressor,
     AggregateRegressor,
     AggregateRegressorCV,
@@ -36,23 +23,8 @@ from statlogit.estimators.aggregate import (  # noqa: E402
     optimal_rho,
     private_aggregate_risk,
 )
-
-__all__ += ["AggregateRegressor", "AggregateRegressorCV", "AggregateGLMRegressor",
-            "aggregate_rho_path", "aggregate_risk", "debiased_bag_mse",
-            "instance_vs_bag_snr_threshold", "laplace_bag_mechanism",
-            "laplace_bag_scale", "optimal_bag_size", "optimal_rho",
-            "private_aggregate_risk"]
-# --- R3D ---
-from statlogit.estimators.r3d import (  # noqa: E402
-    R3D,
-    R3DGiniTestResult,
-    R3DTestResult,
-    from_long,
-)
-
-__all__ += ["R3D", "R3DGiniTestResult", "R3DTestResult", "from_long"]
-# --- expectations ---
-from statlogit.estimators.expectations import (  # noqa: E402
+from statlogit.checkered import CheckeredClassifier  # noqa: E402
+from statlogit.expectations import (  # noqa: E402
     GaussianCopula,
     IndependentMarginals,
     MixtureISExpectations,
@@ -62,14 +34,32 @@ from statlogit.estimators.expectations import (  # noqa: E402
     SobolResult,
     sobol_indices,
 )
+from statlogit.ordinal import (  # noqa: E402
+    PrestoClassifier,
+    PrestoClassifierCV,
+    ProportionalOddsClassifier,
+    presto_path,
+)
+from statlogit.rdd import R3D, R3DGiniTestResult, R3DTestResult, from_long  # noqa: E402
+from statlogit.sketching import SketchedLinearRegression  # noqa: E402
 
-__all__ += [
+__all__ = [
+    "__version__",
+    # ordinal
+    "PrestoClassifier", "PrestoClassifierCV", "ProportionalOddsClassifier", "presto_path",
+    # checkered
+    "CheckeredClassifier",
+    # aggregate
+    "AggregateRegressor", "AggregateRegressorCV", "AggregateGLMRegressor",
+    "aggregate_rho_path", "aggregate_risk", "debiased_bag_mse",
+    "instance_vs_bag_snr_threshold", "laplace_bag_mechanism", "laplace_bag_scale",
+    "optimal_bag_size", "optimal_rho", "private_aggregate_risk",
+    # rdd
+    "R3D", "R3DGiniTestResult", "R3DTestResult", "from_long",
+    # expectations
     "MultipleExpectations", "MonteCarloExpectations", "MixtureISExpectations",
     "IndependentMarginals", "GaussianCopula", "PickFreezeProduct", "SobolResult",
     "sobol_indices",
+    # sketching
+    "SketchedLinearRegression", "sketches",
 ]
-# --- sketched ---
-from statlogit import sketches  # noqa: E402
-from statlogit.estimators.sketched import SketchedLinearRegression  # noqa: E402
-
-__all__ += ["SketchedLinearRegression", "sketches"]

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import scipy.linalg
 import scipy.special
 
 from statlogit.kernels import common
@@ -94,29 +93,3 @@ def test_segment_sums_and_counts_match_numpy():
     want = np.stack([values[codes == g].sum(axis=0) for g in range(8)])
     np.testing.assert_allclose(sums, want, rtol=1e-13, atol=1e-13)
     np.testing.assert_array_equal(common.segment_counts(codes, 8), np.bincount(codes, minlength=8))
-
-
-@pytest.mark.parametrize("n", [1, 2, 8, 64, 1024])
-@pytest.mark.parametrize("k", [1, 5])
-def test_fwht_equals_hadamard_product(n, k):
-    rng = np.random.default_rng(n + k)
-    a = rng.standard_normal((n, k))
-    before = a.copy()
-    np.testing.assert_allclose(common.fwht(a), scipy.linalg.hadamard(n) @ a, atol=1e-9)
-    np.testing.assert_array_equal(a, before)
-
-
-def test_fwht_is_its_own_inverse_up_to_n():
-    rng = np.random.default_rng(3)
-    v = rng.standard_normal(4096)
-    np.testing.assert_allclose(common.fwht(common.fwht(v)) / 4096, v, atol=1e-12)
-
-
-def test_fwht_rejects_non_power_of_two():
-    with pytest.raises(ValueError, match="power-of-two"):
-        common.fwht(np.ones(6))
-
-
-def test_fwht_rejects_non_finite_input():
-    with pytest.raises(ValueError, match="NaN or infinite"):
-        common.fwht(np.array([np.nan, 1.0]))

@@ -22,11 +22,14 @@ def weighted_lstsq(X, y, weights=None):
         The minimum-norm solution (LAPACK ``gelsd``), also when ``X`` is
         rank-deficient.
     rank : int
-        The numerical rank of the weighted design.
+        The numerical rank of the weighted design: singular values below
+        ``eps * max(n, p)`` times the largest count as zero (numpy's ``lstsq`` rule;
+        scipy's own default cut-off changed between releases).
     """
     if weights is not None:
         root = np.sqrt(weights)
         X = X * root[:, None]
         y = y * (root[:, None] if np.ndim(y) == 2 else root)
-    coef, _, rank, _ = scipy.linalg.lstsq(X, y, lapack_driver="gelsd")
+    cutoff = np.finfo(np.float64).eps * max(X.shape)
+    coef, _, rank, _ = scipy.linalg.lstsq(X, y, cond=cutoff, lapack_driver="gelsd")
     return coef, int(rank)

@@ -1,0 +1,40 @@
+"""Learning from aggregate responses: bag vs instance losses, label-DP bags, risk theory
+(Javanmard et al., 2024)."""
+
+from statlogit.aggregate.glm import (
+    AggregateGLMRegressor,
+)
+from statlogit.aggregate.privacy import (
+    laplace_bag_mechanism,
+    laplace_bag_scale,
+    optimal_bag_size,
+    private_aggregate_risk,
+)
+from statlogit.aggregate.regressor import (
+    AggregateRegressor,
+    AggregateRegressorCV,
+    aggregate_rho_path,
+    debiased_bag_mse,
+)
+from statlogit.aggregate.theory import (
+    RiskDecomposition,
+    aggregate_risk,
+    instance_vs_bag_snr_threshold,
+    optimal_rho,
+)
+
+__all__ = [
+    "AggregateRegressor",
+    "AggregateRegressorCV",
+    "aggregate_rho_path",
+    "debiased_bag_mse",
+    "AggregateGLMRegressor",
+    "RiskDecomposition",
+    "aggregate_risk",
+    "instance_vs_bag_snr_threshold",
+    "optimal_rho",
+    "laplace_bag_mechanism",
+    "laplace_bag_scale",
+    "optimal_bag_size",
+    "private_aggregate_risk",
+]

@@ -1,1 +1,0 @@
-"""Floor 3: what users touch. One module per family."""

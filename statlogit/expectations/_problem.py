@@ -1,0 +1,198 @@
+"""What every many-expectations estimator shares: the problem and the results API."""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from scipy import special
+from sklearn.base import BaseEstimator
+from sklearn.utils import metadata_routing
+from sklearn.utils.validation import check_is_fitted
+
+from statlogit._validation import check_scalar
+from statlogit.expectations._kernels import gaussian_logpdf
+from statlogit.expectations.laws import as_law, lognormal_scale_stack
+from statlogit.kernels.common import logsumexp_rows
+
+
+class ExpectationProblem:
+    r"""J expectations :math:`I_j = E_{f_j}[\varphi_j(X)]` and how to evaluate them.
+
+    ``distribution`` is one law (J = number of outputs of ``func``) or a list of laws
+    (J = its length; ``func`` then has 1 output, broadcast, or J outputs, paired).
+    """
+
+    def __init__(self, func, distribution):
+        if not callable(func):
+            raise ValueError(f"func must be callable; got {type(func).__name__}.")
+        laws = list(distribution) if isinstance(distribution, list | tuple) else [
+            distribution]
+        if not laws:
+            raise ValueError("distribution must be a law or a non-empty list of laws.")
+        self.func = func
+        self.laws = [as_law(law) for law in laws]
+        dims = {law.dim for law in self.laws}
+        if len(dims) != 1:
+            raise ValueError(f"all laws must have the same dimension; got {sorted(dims)}.")
+        self.dim = dims.pop()
+        self.n_outputs = None
+        self._log_scale = lognormal_scale_stack([view.law for view in self.laws])
+
+    @property
+    def n_laws(self):
+        return len(self.laws)
+
+    @property
+    def n_targets(self):
+        return max(self.n_laws, self.n_outputs)
+
+    def evaluate(self, X):
+        """Integrand values (n, J) at the points X, checked for shape and finiteness."""
+        values = np.asarray(self.func(X))
+        n = X.shape[0]
+        if values.ndim == 1 and values.shape[0] == n:
+            values = values[:, None]
+        if values.ndim != 2 or values.shape[0] != n:
+            raise ValueError(
+                f"func must map an ({n}, {self.dim}) array to an ({n}, J) array; got "
+                f"shape {values.shape}."
+            )
+        values = np.array(values, dtype=np.float64, order="C")  # ours: centred in place later
+        if not np.all(np.isfinite(values)):
+            raise ValueError("func returned NaN or infinite values; it must be finite "
+                             "everywhere the sampler can reach.")
+        self._check_outputs(values.shape[1])
+        return self._broadcast(values)
+
+    def _check_outputs(self, k):
+        if self.n_outputs is None:
+            if self.n_laws > 1 and k not in (1, self.n_laws):
+                raise ValueError(
+                    f"func has {k} outputs but {self.n_laws} laws were given; give one "
+                    "output (shared by all laws) or one output per law."
+                )
+            self.n_outputs = k
+        elif k != self.n_outputs:
+            raise ValueError(f"func returned {k} outputs after {self.n_outputs}.")
+
+    def _broadcast(self, values):
+        if values.shape[1] == self.n_targets:
+            return values
+        return np.repeat(values, self.n_targets, axis=1)
+
+    def law_index(self):
+        """Index of the law of each target (all 0 for one law)."""
+        if self.n_laws == 1:
+            return np.zeros(self.n_targets, dtype=np.int64)
+        return np.arange(self.n_targets)
+
+    def log_laws(self, X):
+        """log f_l(X) for every law, shape (n, n_laws); one numba pass of Gaussian
+        log-densities when every law is a Gaussian copula with normal and zero-location
+        lognormal marginals (see :func:`lognormal_scale_stack`)."""
+        if self._log_scale is None:
+            return np.column_stack([law.logpdf(X) for law in self.laws])
+        is_log, means, chols = self._log_scale
+        inside = np.all(X[:, is_log] > 0.0, axis=1)
+        U = X.copy()
+        U[:, is_log] = np.log(np.where(inside[:, None], X[:, is_log], 1.0))
+        out = gaussian_logpdf(U, means, chols, slope=-is_log.astype(float))
+        out[~inside] = -np.inf
+        return out
+
+    def log_initial(self, log_laws):
+        r"""log q_0: the law, or the equal mixture :math:`J^{-1}\sum_j f_j`."""
+        if self.n_laws == 1:
+            return log_laws[:, 0].copy()
+        return logsumexp_rows(log_laws) - np.log(self.n_laws)
+
+    def sample_initial(self, size, rng):
+        """Draw from q_0 (equal-weight mixture of the laws when there are several)."""
+        if self.n_laws == 1:
+            return self.laws[0].rvs(size, rng)
+        counts = rng.multinomial(size, np.full(self.n_laws, 1.0 / self.n_laws))
+        return self.sample_laws(counts, rng)
+
+    def sample_laws(self, counts, rng):
+        """Stack counts[l] draws from law l (for Gaussians on the log scale, from one
+        normal draw: the same stream as drawing law by law)."""
+        if self._log_scale is None:
+            parts = [law.rvs(int(c), rng) for law, c in zip(self.laws, counts, strict=True)
+                     if c > 0]
+            return np.vstack(parts) if parts else np.empty((0, self.dim))
+        is_log, means, chols = self._log_scale
+        U = rng.standard_normal((int(np.sum(counts)), self.dim))
+        stops = np.cumsum(counts)
+        for law, (start, stop) in enumerate(zip(stops - counts, stops, strict=True)):
+            U[start:stop] = means[law] + U[start:stop] @ chols[law].T
+        U[:, is_log] = np.exp(U[:, is_log])
+        return U
+
+
+def check_budget(budget):
+    return check_scalar(budget, name="budget", lower=2, integer=True)
+
+
+class BaseExpectations(BaseEstimator):
+    """Results API shared by the many-expectations estimators.
+
+    Subclasses set ``estimates_``, ``covariance_``, ``std_errors_`` and
+    ``n_evaluations_`` in ``fit``.
+    """
+
+    # fit's arguments are the problem, not routable metadata: no set_fit_request.
+    __metadata_request__fit = {name: metadata_routing.UNUSED
+                               for name in ("func", "distribution")}
+
+    def _set_results(self, residuals, offsets):
+        """Estimates mean(residuals) + offsets with the covariance of their mean
+        (``residuals`` is centred in place)."""
+        m = residuals.shape[0]
+        mean = residuals.mean(axis=0)
+        residuals -= mean
+        cov = (residuals.T @ residuals) / (m * (m - 1.0))
+        self.estimates_ = mean + offsets
+        self.covariance_ = cov
+        self.std_errors_ = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+
+    def conf_int(self, level=0.95):
+        """Normal-approximation confidence intervals, shape (J, 2).
+
+        Parameters
+        ----------
+        level : float
+            Coverage in (0, 1).
+        """
+        check_is_fitted(self, "estimates_")
+        level = check_scalar(level, name="level", lower=0.0, upper=1.0,
+                             include_lower=False, include_upper=False)
+        z = special.ndtri(0.5 + level / 2.0)
+        half = z * self.std_errors_
+        return np.column_stack([self.estimates_ - half, self.estimates_ + half])
+
+    def summary(self, level=0.95):
+        """DataFrame of estimates, standard errors and confidence intervals."""
+        ci = self.conf_int(level)
+        return pd.DataFrame({"estimate": self.estimates_, "std_error": self.std_errors_,
+                             "lower": ci[:, 0], "upper": ci[:, 1]})
+
+
+def resolve_weights(weights, pilot, n_targets):
+    """Weights of the criterion sum_j w_j Var(I_j): "relative", "absolute" or an array."""
+    if isinstance(weights, str):
+        if weights == "relative":
+            return 1.0 / pilot**2
+        if weights == "absolute":
+            return np.ones_like(pilot)
+        raise ValueError(f"weights must be 'relative', 'absolute' or an array; got "
+                         f"{weights!r}.")
+    if isinstance(weights, numbers.Number):
+        raise ValueError("weights must be 'relative', 'absolute' or an array of length J.")
+    w = np.asarray(weights, dtype=float).ravel()
+    if w.shape[0] != n_targets:
+        raise ValueError(f"weights has {w.shape[0]} entries but there are {n_targets} "
+                         "expectations.")
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
+        raise ValueError("weights must be finite, non-negative and not all zero.")
+    return w
+

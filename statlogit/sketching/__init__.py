@@ -1,0 +1,32 @@
+"""Sketch operators and sketched least squares with an l-inf guarantee
+(Song, Ye, Yin & Zhang, 2023)."""
+
+from statlogit.sketching.operators import (
+    OSNAP,
+    SKETCHES,
+    SRHT,
+    CountSketch,
+    GaussianSketch,
+    SketchOperator,
+    SparseSign,
+    make_sketch,
+    sketch_size_rule,
+    theory_sketch_size,
+)
+from statlogit.sketching.regression import (
+    SketchedLinearRegression,
+)
+
+__all__ = [
+    "OSNAP",
+    "SKETCHES",
+    "SRHT",
+    "CountSketch",
+    "GaussianSketch",
+    "SketchOperator",
+    "SparseSign",
+    "make_sketch",
+    "sketch_size_rule",
+    "theory_sketch_size",
+    "SketchedLinearRegression",
+]

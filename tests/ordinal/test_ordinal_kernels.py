@@ -1,0 +1,132 @@
+"""Numba kernels of the PRESTO family against plain numpy / mpmath twins."""
+
+import mpmath
+import numpy as np
+import pytest
+
+from statlogit.ordinal._kernels import (
+    lasso_qp_cd,
+    neg_loglik,
+    neg_loglik_derivatives,
+    weighted_grams,
+)
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def numpy_derivatives(eta, y):
+    """Twin: probabilities by differences of sigmoids, derivatives by the chain rule."""
+    n, m = eta.shape
+    cum = np.hstack([np.zeros((n, 1)), _sigmoid(eta), np.ones((n, 1))])
+    dens = np.hstack([np.zeros((n, 1)), _sigmoid(eta) * (1 - _sigmoid(eta)),
+                      np.zeros((n, 1))])
+    curv = dens * (1 - 2 * np.hstack([np.zeros((n, 1)), _sigmoid(eta),
+                                      np.ones((n, 1))]))
+    rows = np.arange(n)
+    p = cum[rows, y + 1] - cum[rows, y]
+    grad = np.zeros((n, m))
+    hd = np.zeros((n, m))
+    ho = np.zeros((n, max(m - 1, 0)))
+    for i in range(n):
+        hi, lo = y[i], y[i] - 1  # boundary indices of the upper / lower ends
+        d_hi = dens[i, y[i] + 1] if hi < m else 0.0
+        d_lo = dens[i, y[i]] if lo >= 0 else 0.0
+        if hi < m:
+            grad[i, hi] = -d_hi / p[i]
+            hd[i, hi] = -(curv[i, y[i] + 1] * p[i] - d_hi**2) / p[i] ** 2
+        if lo >= 0:
+            grad[i, lo] = d_lo / p[i]
+            hd[i, lo] = (curv[i, y[i]] * p[i] + d_lo**2) / p[i] ** 2
+        if hi < m and lo >= 0:
+            ho[i, lo] = -d_hi * d_lo / p[i] ** 2
+    return -np.log(p).sum(), grad, hd, ho
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+def test_derivatives_match_numpy_twin(n_classes):
+    rng = np.random.default_rng(n_classes)
+    m = n_classes - 1
+    eta = np.sort(rng.normal(0, 2, (40, m)), axis=1) + np.arange(m) * 0.3
+    y = rng.integers(0, n_classes, 40)
+    ours = neg_loglik_derivatives(eta, y)
+    twin = numpy_derivatives(eta, y)
+    assert ours[0] == pytest.approx(twin[0], rel=1e-12)
+    assert neg_loglik(eta, y) == pytest.approx(twin[0], rel=1e-12)
+    for a, b in zip(ours[1:], twin[1:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_hessian_is_jacobian_of_gradient():
+    rng = np.random.default_rng(0)
+    eta = np.sort(rng.normal(0, 1, (6, 3)), axis=1)
+    y = np.array([0, 1, 2, 3, 1, 2])
+    _, grad, hd, ho = neg_loglik_derivatives(eta, y)
+    h = 1e-6
+    for k in range(3):
+        shifted = eta.copy()
+        shifted[:, k] += h
+        numeric = (neg_loglik_derivatives(shifted, y)[1] - grad) / h
+        np.testing.assert_allclose(numeric[:, k], hd[:, k], rtol=1e-4, atol=1e-6)
+        if k < 2:
+            np.testing.assert_allclose(numeric[:, k + 1], ho[:, k], rtol=1e-4,
+                                       atol=1e-6)
+
+
+@pytest.mark.parametrize("a, b", [(40.0, 41.0), (-745.0, -740.0), (30.0, 30.0 + 1e-9),
+                                  (-5.0, 700.0), (1e-12, 2e-12)])
+def test_middle_class_extremes_match_mpmath(a, b):
+    mpmath.mp.dps = 60
+    exact = -mpmath.log(1 / (1 + mpmath.exp(-b)) - 1 / (1 + mpmath.exp(-a)))
+    value, grad, _, _ = neg_loglik_derivatives(np.array([[a, b]]), np.array([1]))
+    assert value == pytest.approx(float(exact), rel=1e-9)
+    exact_grad = mpmath.diff(
+        lambda t: -mpmath.log(1 / (1 + mpmath.exp(-t)) - 1 / (1 + mpmath.exp(-a))), b)
+    assert grad[0, 1] == pytest.approx(float(exact_grad), rel=1e-7, abs=1e-300)
+
+
+@pytest.mark.parametrize("eta0", [-800.0, 800.0, 0.0])
+def test_end_classes_are_finite_at_extremes(eta0):
+    eta = np.array([[eta0], [eta0]])
+    value, grad, hd, _ = neg_loglik_derivatives(eta, np.array([0, 1]))
+    assert np.isfinite(value) and np.all(np.isfinite(grad)) and np.all(np.isfinite(hd))
+
+
+def test_crossing_rows_give_inf():
+    eta = np.array([[0.0, 1.0], [1.0, 0.5]])
+    assert neg_loglik(eta, np.array([0, 2])) == np.inf
+    assert neg_loglik_derivatives(eta, np.array([0, 2]))[0] == np.inf
+
+
+def test_weighted_grams_match_numpy():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 4))
+    W = rng.random((30, 3)) * (rng.random((30, 3)) < 0.6)
+    Z = np.hstack([np.ones((30, 1)), X])
+    expected = np.einsum("ir,ia,ib->rab", W, Z, Z)
+    np.testing.assert_allclose(weighted_grams(X, W), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_lasso_qp_cd_matches_kkt():
+    rng = np.random.default_rng(2)
+    A = rng.normal(size=(8, 8))
+    H = A @ A.T + 0.5 * np.eye(8)
+    g = rng.normal(size=8)
+    theta = rng.normal(size=8)
+    w = np.array([0.0, 0.3, 0.3, 0.3, 1.0, 5.0, 0.0, 0.2])
+    z, _ = lasso_qp_cd(H, g, theta, theta, w, 1e-13, 100_000)
+    model_grad = g + H @ (z - theta)
+    nonzero = z != 0
+    np.testing.assert_allclose(model_grad[nonzero], -w[nonzero] * np.sign(z[nonzero]),
+                               atol=1e-9)
+    assert np.all(np.abs(model_grad[~nonzero]) <= w[~nonzero] + 1e-9)
+    assert np.all(theta == theta.copy())
+
+
+def test_lasso_qp_cd_keeps_fixed_coordinates():
+    H = np.eye(3)
+    g = np.array([1.0, -1.0, 2.0])
+    theta = np.zeros(3)
+    z, _ = lasso_qp_cd(H, g, theta, theta, np.array([0.0, np.inf, 0.5]), 1e-12, 100)
+    np.testing.assert_allclose(z, [-1.0, 0.0, -1.5])
