@@ -31,7 +31,7 @@ def _cpu_seconds(fn):
 
 
 def cvxpy_cases():
-    from statlogit import reference
+    from statlogit.ordinal import _reference as reference
 
     cases = []
     for n, p in [(300, 5), (1000, 10)]:

@@ -1,6 +1,11 @@
-"""Floor 2: optimisation algorithms that do not know which model they serve."""
+"""Floor 2: optimisation algorithms that do not know which model they serve.
 
-from statlogit.solvers.fista import OptimizeResult, fista, prox_l1
+A solver takes callables (values, derivatives, projections) and returns an
+:class:`~statlogit.solvers.result.OptimizeResult`; the families supply the model.
+"""
+
 from statlogit.solvers.linear import weighted_lstsq
+from statlogit.solvers.result import OptimizeResult
+from statlogit.solvers.xgd import xgd
 
-__all__ = ["OptimizeResult", "fista", "prox_l1", "weighted_lstsq"]
+__all__ = ["OptimizeResult", "weighted_lstsq", "xgd"]

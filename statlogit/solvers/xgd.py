@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from statlogit.solvers.fista import OptimizeResult
+from statlogit.solvers.result import OptimizeResult
 
 __all__ = ["xgd"]
 

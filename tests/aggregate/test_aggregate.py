@@ -118,7 +118,7 @@ def test_rho_path_equals_direct_solves(fit_intercept, alpha):
 @pytest.mark.parametrize(("rho", "alpha"), [(0.0, 0.0), (0.4, 0.0), (1.0, 0.02),
                                             (3.0, 0.0)])
 def test_agrees_with_cvxpy_formulation(rho, alpha):
-    from statlogit.reference import aggregate_regression
+    from statlogit.aggregate._reference import aggregate_regression
 
     X, _, ybar, bags, codes, _ = unequal_problem(4)
     ref_coef, ref_intercept, ref_value = aggregate_regression(X, ybar, bags, rho,

@@ -212,7 +212,7 @@ def test_mismatched_laws_and_outputs():
 
 def test_alpha_subproblem_matches_cvxpy():
     pytest.importorskip("cvxpy")
-    from statlogit.reference import mixture_weights
+    from statlogit.expectations._reference import mixture_weights
 
     rng = np.random.default_rng(0)
     G = rng.uniform(size=(300, 6)) ** 3
@@ -247,7 +247,7 @@ def test_alpha_subproblem_robust_against_cvxpy(kind, seed):
     """Vertex and many-floor optima (where projected Newton methods can stall or zigzag)
     reach the cvxpy optimum from a uniform start, without a ConvergenceWarning."""
     pytest.importorskip("cvxpy")
-    from statlogit.reference import mixture_weights
+    from statlogit.expectations._reference import mixture_weights
 
     c, G, b = _alpha_instance(kind, np.random.default_rng(seed))
     with warnings.catch_warnings():

@@ -59,7 +59,7 @@ def synthetic():
 ])
 def test_matches_cvxpy_reference(n, p, n_classes, alpha, penalize_first):
     """Seeded problems whose constrained optimum is interior (no zero probability)."""
-    from statlogit import reference
+    from statlogit.ordinal import _reference as reference
 
     X, y = ordinal_data(n, p, n_classes, seed=0)
     model = PrestoClassifier(alpha=alpha, standardize=False, tol=1e-10,
@@ -79,7 +79,7 @@ def test_boundary_optimum_matches_cvxpy_reference():
     """Seeded problem whose constrained optimum gives training rows a zero class
     probability: plain proximal Newton stalls ~10% above the optimum there; the
     barrier polish reaches it while keeping every training gap positive."""
-    from statlogit import reference
+    from statlogit.ordinal import _reference as reference
     from statlogit.ordinal import _solver as solver
 
     X, y = ordinal_data(150, 4, 4, seed=154)
@@ -108,7 +108,7 @@ def test_path_at_boundary_alphas_equals_polished_single_fits():
     """The boundary problem above along a grid: every optimum is on the boundary;
     the path (fits after the first warm-started by the last barrier stage only)
     reaches the polished single fits and cvxpy's optimum, not the stalled points."""
-    from statlogit import reference
+    from statlogit.ordinal import _reference as reference
     from statlogit.ordinal import _solver as solver
 
     X, y = ordinal_data(150, 4, 4, seed=154)
@@ -149,7 +149,7 @@ def test_cv_scores_at_boundary_alphas_are_those_of_polished_single_fits():
 
 @pytest.mark.cvxpy
 def test_standardized_fit_matches_cvxpy_on_scaled_columns():
-    from statlogit import reference
+    from statlogit.ordinal import _reference as reference
 
     X, y = ordinal_data(120, 3, 4, seed=11)
     Xs = (X - X.mean(0)) / X.std(0)
