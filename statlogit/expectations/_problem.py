@@ -10,7 +10,7 @@ from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_is_fitted
 
 from statlogit._validation import check_scalar
-from statlogit.expectations._kernels import gaussian_logpdf
+from statlogit.expectations._gaussian_kernels import gaussian_logpdf
 from statlogit.expectations.laws import as_law, lognormal_scale_stack
 from statlogit.kernels.common import logsumexp_rows
 

@@ -11,7 +11,6 @@ from statlogit.expectations._fit import (
     fit_gaussian_mixtures,
     fit_gaussians,
 )
-from statlogit.expectations._kernels import control_variate_fit, cross_entropy_weights
 from statlogit.expectations._problem import (
     BaseExpectations,
     ExpectationProblem,
@@ -19,6 +18,7 @@ from statlogit.expectations._problem import (
     resolve_weights,
 )
 from statlogit.expectations._samplers import Batch, Pool, Sampler
+from statlogit.expectations._weight_kernels import control_variate_fit, cross_entropy_weights
 from statlogit.kernels.common import exp_array
 
 
