@@ -184,7 +184,8 @@ def alpha_problem(values, log_abs_target, log_g, log_h, log_q0, beta, weights, d
     G_t *= 1.0 - defensive
     b = defensive * np.exp(log_q0 - m) if defensive > 0 else np.zeros_like(m)
     log_c += m - log_h
-    log_c -= log_c.max()
+    top = log_c.max()
+    log_c -= top if np.isfinite(top) else 0.0
     return AlphaProblem(np.exp(log_c), G_t, b, m)
 
 

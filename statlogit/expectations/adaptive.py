@@ -82,6 +82,13 @@ class MultipleExpectations(BaseExpectations):
         Share of :math:`q_0` in every sampler (0 in the paper).
     random_state : None, int, SeedSequence or Generator
         Randomness.
+    n_jobs : int or None
+        joblib workers evaluating ``func`` (None: joblib's default, 1 unless a
+        ``joblib.parallel_config`` says otherwise, e.g. ``backend="dask"`` for a
+        dask.distributed cluster). The estimates do not depend on it.
+    batch_size : int or None
+        Rows per call of ``func`` (None: one call per sample when serial, about four
+        batches per worker otherwise). The estimates do not depend on it.
 
     Attributes
     ----------
@@ -98,11 +105,26 @@ class MultipleExpectations(BaseExpectations):
     history_ : pandas.DataFrame
         One row per step (pilot first): points so far, both sides of the stopping
         test, whether it fired, alpha and beta.
+    output_names_ : list of str or None
+        The columns of a DataFrame-valued ``func`` (they label :meth:`summary`).
+
+    Notes
+    -----
+    **Lists of laws.** ``distribution`` may be one law or a list of laws. A list is
+    always read as J *alternative* laws of the whole input vector (one expectation
+    per law). To give the independent coordinates of one input vector, pass
+    :class:`~statlogit.IndependentMarginals` (``sobol_indices`` reads its ``inputs``
+    list that way, because there the inputs are always one vector); a function that
+    fails on the 1-column points of a list of univariate laws gets an error saying so.
+
+    **Scale.** Values of ``func`` beyond :math:`2^{\pm100}` are divided internally by
+    a power of two (exactly) and the results multiplied back.
     """
 
     def __init__(self, budget=20_000, weights="relative", family="gaussian",
                  covariance="full", adaptive_fraction=0.5, n_batches=5,
-                 stopping="paper", defensive=0.0, random_state=None):
+                 stopping="paper", defensive=0.0, random_state=None, n_jobs=None,
+                 batch_size=None):
         self.budget = budget
         self.weights = weights
         self.family = family
@@ -112,6 +134,8 @@ class MultipleExpectations(BaseExpectations):
         self.stopping = stopping
         self.defensive = defensive
         self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.batch_size = batch_size
 
     def fit(self, func, distribution):
         """Estimate the expectations of ``func`` under ``distribution``.
@@ -128,7 +152,7 @@ class MultipleExpectations(BaseExpectations):
         self
         """
         settings = self._check_params()
-        problem = ExpectationProblem(func, distribution)
+        problem = ExpectationProblem(func, distribution, self.n_jobs, self.batch_size)
         rng = resolve_rng(self.random_state)
         budget, n_adaptive_max, batch = self._budget_split(problem.dim)
         pool, parts = self._pilot(problem, batch, n_adaptive_max, rng)
@@ -138,6 +162,8 @@ class MultipleExpectations(BaseExpectations):
             runner.step(batch)
         self._final_estimate(runner, budget - pool.n, rng)
         self._store(runner, pool.n, budget)
+        self._unscale(problem)
+        self.beta_ = self.beta_ * problem.scale
         return self
 
     def _check_params(self):
