@@ -126,10 +126,10 @@ class Evaluator:
                              "what you mean).")
         if values.ndim == 1 and values.shape[0] == n:
             values = values[:, None]
-        if values.ndim != 2 or values.shape[0] != n:
+        if values.ndim != 2 or values.shape[0] != n or values.shape[1] == 0:
             raise ValueError(
                 f"{self.name} must map an ({n}, {X.shape[1]}) array to an ({n},) or "
-                f"({n}, k) array; got shape {values.shape}."
+                f"({n}, k) array with k >= 1; got shape {values.shape}."
             )
         values = np.array(values, dtype=np.float64, order="C")
         if not np.all(np.isfinite(values)):
