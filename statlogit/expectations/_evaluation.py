@@ -92,6 +92,9 @@ class Evaluator:
         return [(start, min(n, start + size)) for start in range(0, n, size)] or [(0, 0)]
 
     def _run(self, X):
+        if self.n_jobs == 1:  # in this process, whatever joblib's configuration says
+            bounds = self._batches(X.shape[0], 1)
+            return [(self.func(X[start:stop]), (start, stop)) for start, stop in bounds]
         config = (joblib.parallel_config(n_jobs=self.n_jobs) if self.n_jobs
                   else contextlib.nullcontext())
         with config:

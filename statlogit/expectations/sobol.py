@@ -95,11 +95,14 @@ def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
                               second=second_order,
                               form="saltelli" if method == "saltelli" else "sobol")
     standard = stats.multivariate_normal(np.zeros(2 * d), np.eye(2 * d))
+    # the design runs in this process (it calibrates the output on its first call);
+    # the model runs inside it go to joblib
     if method == "iscv":
         estimator = MultipleExpectations(budget=budget, random_state=random_state,
-                                         **{"weights": "absolute", **options})
+                                         **{"weights": "absolute", **options, "n_jobs": 1})
     else:
-        estimator = MonteCarloExpectations(budget=budget, random_state=random_state)
+        estimator = MonteCarloExpectations(budget=budget, random_state=random_state,
+                                           n_jobs=1)
     estimator.fit(design, standard)
     output_names = _output_names(evaluator.output_names, design.n_outputs)
     return SobolResult._from_fit(estimator, design, orders, input_names, output_names,
