@@ -13,6 +13,7 @@ from statlogit.expectations.laws import (
     IndependentMarginals,
     PickFreezeProduct,
 )
+from statlogit.expectations.shapley import shapley_effects
 from statlogit.expectations.sobol import (
     SobolResult,
     sobol_indices,
@@ -27,4 +28,5 @@ __all__ = [
     "PickFreezeProduct",
     "SobolResult",
     "sobol_indices",
+    "shapley_effects",
 ]

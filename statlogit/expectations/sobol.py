@@ -14,7 +14,8 @@ from statlogit.expectations.laws import GaussianCopula, IndependentMarginals
 from statlogit.inference import summary_from_table
 
 METHODS = ("iscv", "pick-freeze", "saltelli")
-ORDER_NAMES = {"first": "first_order", "total": "total_order", "second": "second_order"}
+ORDER_NAMES = {"first": "first_order", "total": "total_order", "second": "second_order",
+               "shapley": "shapley_effects"}
 
 
 def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
@@ -37,14 +38,15 @@ def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
     are estimated from **one** sample of u, and the indices (ratios) get delta-method
     standard errors from the covariance of the expectations.
 
-    * ``method="iscv"``: the expectations by adaptive importance sampling with control
-      variates (:class:`MultipleExpectations`, ``weights="absolute"`` unless given in
-      ``options``); the first order as in Sobol' (1993),
+    * ``method="pick-freeze"``: plain Monte Carlo, first order as in Sobol' (1993),
       :math:`(E[f(X)f(X^{(i)})] - E[f]^2)/(E[f^2]-E[f]^2)`.
-    * ``method="pick-freeze"``: the same expectations by plain Monte Carlo.
     * ``method="saltelli"``: plain Monte Carlo with Saltelli et al.'s (2010) first-order
       numerator :math:`E[f(X)(f(X^{(i)}) - f(X'))]` and
-      :math:`V = E[(f(X) - f(X'))^2]/2`.
+      :math:`V = E[(f(X) - f(X'))^2]/2` (no cancellation for small indices).
+    * ``method="iscv"``: the expectations by adaptive importance sampling with control
+      variates (:class:`MultipleExpectations`, ``weights="absolute"`` unless given in
+      ``options``): Saltelli's integrands when f(X') is run anyway (total or second
+      order requested), else Sobol' (1993)'s, as in the paper (d + 1 runs per point).
 
     **Multi-output models** (``model`` returns (n, s)): indices per output, and the
     aggregated indices of Gamboa et al. (2014), :math:`\sum_k V_k S_{i,k} / \sum_k V_k`
@@ -91,9 +93,11 @@ def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
     law, input_names = as_independent_inputs(inputs, names)
     d = law.dim
     evaluator = Evaluator(model, n_jobs=n_jobs, batch_size=batch_size, name="model")
+    with_prime = "total" in orders or second_order  # f(X') is run anyway
+    form = "saltelli" if method == "saltelli" or (method == "iscv" and with_prime) \
+        else "sobol"
     design = PickFreezeDesign(evaluator, law, total="total" in orders,
-                              second=second_order,
-                              form="saltelli" if method == "saltelli" else "sobol")
+                              second=second_order, form=form)
     standard = stats.multivariate_normal(np.zeros(2 * d), np.eye(2 * d))
     # the design runs in this process (it calibrates the output on its first call);
     # the model runs inside it go to joblib
@@ -316,11 +320,14 @@ class SobolResult:
                               f"[{alpha / 2:g}": ci["lower"].to_numpy(),
                               f"{1 - alpha / 2:g}]": ci["upper"].to_numpy()},
                              index=[" ".join(map(str, key)) for key in ci.index])
-        info = {"Method": self.method, "Model runs": self.n_model_runs,
-                "Design points": self.estimator.n_evaluations_}
-        return summary_from_table(table, title="Sobol' indices", info=info,
-                                  notes=["Standard errors: delta method on the "
-                                         "expectations' covariance."])
+        info = {"Method": self.method, "Model runs": self.n_model_runs}
+        if self.estimator is not None:
+            info["Design points"] = self.estimator.n_evaluations_
+        title = "Shapley effects" if self.method == "shapley" else "Sobol' indices"
+        note = ("Standard errors: spread over the random orders, delta method for V."
+                if self.method == "shapley" else
+                "Standard errors: delta method on the expectations' covariance.")
+        return summary_from_table(table, title=title, info=info, notes=[note])
 
     def plot(self, ax=None, alpha=0.05, output=None):
         """Bar chart of the first- and total-order indices with (1 - alpha) intervals.
@@ -342,7 +349,7 @@ class SobolResult:
         if not self._scalar:
             output = "aggregated" if output is None else output
             table = table[table["output"] == output]
-        shown = [o for o in ("first", "total") if (table["order"] == o).any()]
+        shown = [o for o in ("first", "total", "shapley") if (table["order"] == o).any()]
         inputs = list(dict.fromkeys(table.loc[table["order"] == shown[0], "input"]))
         x = np.arange(len(inputs))
         width = 0.8 / len(shown)
@@ -351,9 +358,10 @@ class SobolResult:
             err = np.vstack([rows["estimate"] - rows["lower"],
                              rows["upper"] - rows["estimate"]])
             ax.bar(x + (t - (len(shown) - 1) / 2) * width, rows["estimate"], width,
-                   yerr=err, capsize=3, label=f"{order} order")
+                   yerr=err, capsize=3,
+                   label="Shapley effect" if order == "shapley" else f"{order} order")
         ax.set_xticks(x, inputs)
-        ax.set(ylabel="Sobol' index", xlabel="input")
+        ax.set(ylabel="share of the output variance", xlabel="input")
         if output is not None:
             ax.set_title(f"output: {output}")
         ax.legend(fontsize=8)

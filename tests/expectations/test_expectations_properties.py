@@ -242,3 +242,32 @@ def test_func_must_be_callable(func):
         _fit(MultipleExpectations, func)
     with pytest.raises(TypeError, match="model must be callable"):
         sobol_indices(func, UNIFORM, 500)
+
+
+# --- shapley_effects ---------------------------------------------------------------
+
+COPULA = GaussianCopula([stats.norm(), stats.lognorm(0.5), stats.uniform()],
+                        [[1, 0.3, 0.1], [0.3, 1, -0.2], [0.1, -0.2, 1]])
+
+
+@FAST
+@given(exponent=st.integers(-300, 300))
+def test_shapley_extreme_scales_are_finite_and_sum_to_one(exponent):
+    from statlogit import shapley_effects
+
+    res = shapley_effects(lambda X: 10.0**exponent * (X[:, 0] + X[:, 1] ** 2), COPULA,
+                          1200, random_state=0)
+    if not np.all(np.isfinite(res.table_[["estimate", "std_error"]].to_numpy())):
+        raise AssertionError(res.table_)
+    assert abs(res.shapley_effects.sum() - 1.0) < 1e-9
+
+
+@FAST
+@given(kind=SHAPES, budget=BAD_BUDGETS)
+def test_shapley_bad_shapes_and_budgets(kind, budget):
+    from statlogit import shapley_effects
+
+    with pytest.raises(ValueError, match="model must map|same value|takes one"):
+        shapley_effects(_wrong_shape(kind), COPULA, 600, random_state=0)
+    with pytest.raises(ValueError, match="budget"):
+        shapley_effects(lambda X: X[:, 0], COPULA, budget)
