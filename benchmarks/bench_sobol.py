@@ -107,8 +107,9 @@ def _sleepy(X):
     return ishigami(X)
 
 
-def parallel_table(budget=512, batch_size=128):
-    """Serial vs 2 workers on a model sleeping 10 ms per call (batches of 128 rows)."""
+def parallel_table(budget=1024, batch_size=32):
+    """Serial vs 2 workers on a model sleeping 10 ms per call (batches of 32 rows, 160
+    calls)."""
     marginals = [stats.uniform(-np.pi, 2 * np.pi)] * 3
     out = {}
     for n_jobs in (1, 2):

@@ -211,7 +211,7 @@ def _sobol_rep(rng):
     row = {}
     for method in ("iscv", "pick-freeze"):
         res = sobol_indices(cantilever_beam, marginals, budget=BUDGET, method=method,
-                            random_state=rng)
+                            orders=("first",), random_state=rng)  # the paper's design
         for name, s, se in zip(INPUTS, res.first_order, res.std_errors, strict=True):
             row[f"{method}_{name}"] = s
             row[f"{method}_se_{name}"] = se
