@@ -23,32 +23,21 @@ from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from statlogit import sobol_indices
-from statlogit.datasets import ishigami
-
-G_A = np.array([0.0, 1.0, 4.5, 9.0, 99.0, 99.0, 99.0, 99.0])
-
-
-def g_function(X):
-    return np.prod((np.abs(4 * X - 2) + G_A) / (1 + G_A), axis=1)
+from statlogit.datasets import ishigami, ishigami_indices, sobol_g, sobol_g_indices
 
 
 def g_truth():
-    v = 1 / (3 * (1 + G_A) ** 2)
-    total_var = np.prod(1 + v) - 1
-    return v / total_var, v * np.prod(1 + v) / (1 + v) / total_var
+    return sobol_g_indices()[:2]
 
 
-def ishigami_truth(a=7.0, b=0.1):
-    variance = a**2 / 8 + b * np.pi**4 / 5 + b**2 * np.pi**8 / 18 + 0.5
-    v1, v2 = 0.5 * (1 + b * np.pi**4 / 5) ** 2, a**2 / 8
-    v13 = b**2 * np.pi**8 * (1 / 18 - 1 / 50)
-    return np.array([v1, v2, 0.0]) / variance, np.array([v1 + v13, v2, v13]) / variance
+def ishigami_truth():
+    return ishigami_indices()[:2]
 
 
 CASES = {
     "Ishigami": (ishigami, [stats.uniform(-np.pi, 2 * np.pi)] * 3, ishigami_truth(),
                  2048),
-    "G (d=8)": (g_function, [stats.uniform()] * 8, g_truth(), 1024),
+    "G (d=8)": (sobol_g, [stats.uniform()] * 8, g_truth(), 1024),
 }
 
 

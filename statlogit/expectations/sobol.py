@@ -321,12 +321,13 @@ class SobolResult:
         Parameters
         ----------
         alpha : float
-            1 - coverage, in (0, 1).
-        order : {"first", "total", "second"} or None
+            1 - coverage, in (0, 0.5] (``0.05`` for 95 % intervals; a value above 0.5
+            is refused, as it is most likely a coverage level).
+        order : {"first", "total", "second", "shapley"} or None
             Which indices (None: all, indexed by order too).
         """
-        alpha = check_scalar(alpha, name="alpha", lower=0.0, upper=1.0,
-                             include_lower=False, include_upper=False)
+        alpha = check_scalar(alpha, name="alpha", lower=0.0, upper=0.5,
+                             include_lower=False)
         rows = self._rows(order)
         half = special.ndtri(1.0 - alpha / 2.0) * rows["std_error"].to_numpy()
         est = rows["estimate"].to_numpy()

@@ -12,20 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from statlogit import (
-    GaussianCopula,
-    IndependentMarginals,
-    MixtureISExpectations,
-    MonteCarloExpectations,
-    MultipleExpectations,
-    PickFreezeProduct,
-    sobol_indices,
-)
+import statlogit.expectations as ex
 from statlogit.datasets import ishigami
 
 FAST = settings(max_examples=12, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
-ESTIMATORS = [MultipleExpectations, MonteCarloExpectations, MixtureISExpectations]
+ESTIMATORS = [ex.MultipleExpectations, ex.MonteCarloExpectations, ex.MixtureISExpectations]
 UNIFORM = [stats.uniform(-np.pi, 2 * np.pi)] * 3
 
 
@@ -40,14 +32,14 @@ def test_complex_func_is_refused_not_truncated():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the old ComplexWarning fails the test too
         with pytest.raises(ValueError, match="complex"):
-            _fit(MultipleExpectations, lambda X: X[:, 0] ** 2 + 1j)
+            _fit(ex.MultipleExpectations, lambda X: X[:, 0] ** 2 + 1j)
 
 
 def test_overflowing_variances_give_finite_standard_errors():
     """1e155 (1 + x^2): the old code returned inf/nan standard errors."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        est = MultipleExpectations(budget=2000, random_state=0).fit(
+        est = ex.MultipleExpectations(budget=2000, random_state=0).fit(
             lambda X: 1e155 * (1 + X[:, 0] ** 2), stats.norm())
     assert np.all(np.isfinite(est.std_errors_)) and np.all(np.isfinite(est.covariance_))
     assert abs(est.estimates_[0] / 1e155 - 2.0) < 4 * est.std_errors_[0] / 1e155
@@ -55,7 +47,7 @@ def test_overflowing_variances_give_finite_standard_errors():
 
 def test_tiny_func_does_not_crash_the_simplex_projection():
     """1e-300 x: the old code raised IndexError inside the capped-simplex projection."""
-    est = MultipleExpectations(budget=4000, random_state=0).fit(
+    est = ex.MultipleExpectations(budget=4000, random_state=0).fit(
         lambda X: 1e-300 * X[:, 0], stats.norm())
     assert abs(est.estimates_[0]) < 4 * est.std_errors_[0]
     assert 0 < est.std_errors_[0] < 1e-300
@@ -99,7 +91,7 @@ def test_wrong_output_shapes_are_refused(cls, kind):
 @given(kind=SHAPES, method=st.sampled_from(["iscv", "pick-freeze", "saltelli"]))
 def test_sobol_wrong_output_shapes_are_refused(kind, method):
     with pytest.raises(ValueError, match="model must map|same value"):
-        sobol_indices(_wrong_shape(kind), UNIFORM, 500, method=method, random_state=0)
+        ex.sobol_indices(_wrong_shape(kind), UNIFORM, 500, method=method, random_state=0)
 
 
 @FAST
@@ -122,7 +114,7 @@ def test_non_real_outputs_are_refused(cls, dtype):
 
 
 def test_bool_outputs_are_numbers():
-    est = _fit(MonteCarloExpectations, lambda X: X[:, 0] > 0, budget=4000)
+    est = _fit(ex.MonteCarloExpectations, lambda X: X[:, 0] > 0, budget=4000)
     assert abs(est.estimates_[0] - 0.5) < 4 * est.std_errors_[0]
 
 
@@ -144,9 +136,9 @@ def test_laws_without_logpdf_are_refused(cls, law):
 @pytest.mark.parametrize("bad", [[], [stats.norm(), "x"], [stats.multivariate_normal()]])
 def test_bad_marginals_are_refused(bad):
     with pytest.raises(ValueError, match="marginals|univariate"):
-        IndependentMarginals(bad)
+        ex.IndependentMarginals(bad)
     with pytest.raises(ValueError, match="marginals|univariate"):
-        sobol_indices(ishigami, bad, 500)
+        ex.sobol_indices(ishigami, bad, 500)
 
 
 @FAST
@@ -155,18 +147,18 @@ def test_gaussian_copula_correlations(rho, bad_shape):
     corr = np.array([[1.0, rho], [rho, 1.0]])
     if bad_shape:
         with pytest.raises(ValueError, match="corr must be 2 x 2"):
-            GaussianCopula([stats.norm()] * 2, np.eye(3))
+            ex.GaussianCopula([stats.norm()] * 2, np.eye(3))
     elif abs(rho) < 1:
-        law = GaussianCopula([stats.norm(), stats.lognorm(0.5)], corr)
+        law = ex.GaussianCopula([stats.norm(), stats.lognorm(0.5)], corr)
         assert np.all(np.isfinite(law.logpdf(law.rvs(20, random_state=0))))
     else:
         with pytest.raises(ValueError, match="positive definite"):
-            GaussianCopula([stats.norm()] * 2, corr)
+            ex.GaussianCopula([stats.norm()] * 2, corr)
 
 
 def test_pick_freeze_product_needs_a_law():
     with pytest.raises(ValueError, match="logpdf"):
-        PickFreezeProduct(object())
+        ex.PickFreezeProduct(object())
 
 
 # --- extreme scales ------------------------------------------------------------------
@@ -188,7 +180,7 @@ def test_extreme_scales_are_right_or_refused_clearly(cls, exponent):
 @given(exponent=st.integers(-300, 300),
        method=st.sampled_from(["iscv", "pick-freeze", "saltelli"]))
 def test_sobol_extreme_scales_are_finite(exponent, method):
-    res = sobol_indices(lambda X: 10.0**exponent * ishigami(X), UNIFORM, 600,
+    res = ex.sobol_indices(lambda X: 10.0**exponent * ishigami(X), UNIFORM, 600,
                         method=method, random_state=0)
     assert np.all(np.isfinite(res.table_[["estimate", "std_error"]].to_numpy()))
 
@@ -209,7 +201,7 @@ def test_bad_budgets_name_the_argument(cls, budget):
 @given(budget=BAD_BUDGETS, method=st.sampled_from(["iscv", "pick-freeze", "saltelli"]))
 def test_sobol_bad_budgets_name_the_argument(budget, method):
     with pytest.raises(ValueError, match="budget"):
-        sobol_indices(ishigami, UNIFORM, budget, method=method)
+        ex.sobol_indices(ishigami, UNIFORM, budget, method=method)
 
 
 HYPER = st.sampled_from([
@@ -226,7 +218,7 @@ HYPER = st.sampled_from([
 def test_bad_hyper_parameters_name_the_argument(param):
     name, value = param
     with pytest.raises(ValueError, match=name):
-        _fit(MultipleExpectations, lambda X: X[:, 0] ** 2, **{name: value})
+        _fit(ex.MultipleExpectations, lambda X: X[:, 0] ** 2, **{name: value})
 
 
 @FAST
@@ -239,14 +231,14 @@ def test_bad_n_jobs_name_the_argument(cls, n_jobs):
 @pytest.mark.parametrize("func", [None, 3, "x**2"])
 def test_func_must_be_callable(func):
     with pytest.raises(TypeError, match="func must be callable"):
-        _fit(MultipleExpectations, func)
+        _fit(ex.MultipleExpectations, func)
     with pytest.raises(TypeError, match="model must be callable"):
-        sobol_indices(func, UNIFORM, 500)
+        ex.sobol_indices(func, UNIFORM, 500)
 
 
 # --- shapley_effects ---------------------------------------------------------------
 
-COPULA = GaussianCopula([stats.norm(), stats.lognorm(0.5), stats.uniform()],
+COPULA = ex.GaussianCopula([stats.norm(), stats.lognorm(0.5), stats.uniform()],
                         [[1, 0.3, 0.1], [0.3, 1, -0.2], [0.1, -0.2, 1]])
 
 

@@ -6,24 +6,15 @@ import pytest
 from scipy import stats
 
 from statlogit import IndependentMarginals, MultipleExpectations, sobol_indices
-from statlogit.datasets import ishigami
+from statlogit.datasets import ishigami, ishigami_indices
 
 METHODS = ["iscv", "pick-freeze", "saltelli"]
 UNIFORM = [stats.uniform(-np.pi, 2 * np.pi)] * 3
 
 
-def ishigami_truth(a=7.0, b=0.1):
-    """Analytic first, total and second-order (x1:x2, x1:x3, x2:x3) indices."""
-    variance = a**2 / 8 + b * np.pi**4 / 5 + b**2 * np.pi**8 / 18 + 0.5
-    v1, v2 = 0.5 * (1 + b * np.pi**4 / 5) ** 2, a**2 / 8
-    v13 = b**2 * np.pi**8 * (1 / 18 - 1 / 50)
-    return (np.array([v1, v2, 0.0]) / variance, np.array([v1 + v13, v2, v13]) / variance,
-            np.array([0.0, v13, 0.0]) / variance)
-
-
 @pytest.mark.parametrize("method", METHODS)
 def test_ishigami_all_orders_within_four_se(method):
-    first, total, second = ishigami_truth()
+    first, total, second = ishigami_indices()
     res = sobol_indices(ishigami, UNIFORM, 4000, second_order=True, method=method,
                         random_state=1)
     for got, truth, order in ((res.first_order, first, "first"),
@@ -148,3 +139,12 @@ def test_result_api_and_plot():
     assert "Sobol' indices" in res.summary().as_text()
     with pytest.raises(ValueError, match="second-order indices were not computed"):
         res.conf_int(order="second")
+
+
+def test_conf_int_takes_alpha_and_refuses_a_coverage_level():
+    res = sobol_indices(ishigami, UNIFORM, 1000, method="saltelli", random_state=0)
+    ci = res.conf_int(0.1, order="first")
+    half = ci["upper"] - ci["lower"]
+    np.testing.assert_allclose(half, 2 * 1.6448536269514722 * res.std_errors, rtol=1e-12)
+    with pytest.raises(ValueError, match="alpha"):
+        res.conf_int(0.95)

@@ -12,35 +12,21 @@ import pytest
 from scipy import stats
 
 from statlogit import sobol_indices
-from statlogit.datasets import ishigami
+from statlogit.datasets import ishigami, ishigami_indices, sobol_g, sobol_g_indices
 
 pytestmark = pytest.mark.slow
 
-G_A = np.array([0.0, 1.0, 4.5, 9.0, 99.0, 99.0, 99.0, 99.0])
-
-
-def g_function(X):
-    return np.prod((np.abs(4 * X - 2) + G_A) / (1 + G_A), axis=1)
-
-
 def g_truth():
-    v = 1 / (3 * (1 + G_A) ** 2)
-    variance = np.prod(1 + v) - 1
-    i, j = np.triu_indices(8, 1)
-    return np.concatenate([v / variance, v * np.prod(1 + v) / (1 + v) / variance,
-                           v[i] * v[j] / variance])
+    return np.concatenate(sobol_g_indices())
 
 
-def ishigami_truth(a=7.0, b=0.1):
-    variance = a**2 / 8 + b * np.pi**4 / 5 + b**2 * np.pi**8 / 18 + 0.5
-    v1, v2 = 0.5 * (1 + b * np.pi**4 / 5) ** 2, a**2 / 8
-    v13 = b**2 * np.pi**8 * (1 / 18 - 1 / 50)
-    return np.concatenate([[v1, v2, 0.0], [v1 + v13, v2, v13], [0.0, v13, 0.0]]) / variance
+def ishigami_truth():
+    return np.concatenate(ishigami_indices())
 
 
 CASES = {"ishigami": (ishigami, [stats.uniform(-np.pi, 2 * np.pi)] * 3, ishigami_truth,
                       200),
-         "G": (g_function, [stats.uniform()] * 8, g_truth, 150)}
+         "G": (sobol_g, [stats.uniform()] * 8, g_truth, 150)}
 
 
 @pytest.mark.parametrize("method", ["iscv", "pick-freeze", "saltelli"])
