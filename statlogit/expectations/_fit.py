@@ -33,16 +33,20 @@ class Parts:
     laws: np.ndarray
 
     @classmethod
-    def from_pilot(cls, values, law_index):
+    def from_pilot(cls, values, law_index, keep_zero=False):
+        """Parts from the pilot values; a target that is zero at every pilot point is
+        refused, or (``keep_zero``) kept as one positive part (its component is then
+        fitted without weights and its estimate is plain importance sampling)."""
         positive = (values > 0).any(axis=0)
         negative = (values < 0).any(axis=0)
         zero = np.flatnonzero(~positive & ~negative)
-        if zero.size:
+        if zero.size and (not keep_zero or zero.size == values.shape[1]):
             raise ValueError(
                 f"integrand(s) {zero.tolist()[:10]} are zero at every pilot point, so "
                 "nothing can be adapted to them; increase budget (or "
-                "adaptive_fraction) or reformulate."
+                "adaptive_fraction), reformulate, or pass zero_targets='keep'."
             )
+        positive[zero] = True
         cols, signs = [], []
         for j in range(values.shape[1]):
             for sign, present in ((1.0, positive[j]), (-1.0, negative[j])):

@@ -89,6 +89,11 @@ class MultipleExpectations(BaseExpectations):
     batch_size : int or None
         Rows per call of ``func`` (None: one call per sample when serial, about four
         batches per worker otherwise). The estimates do not depend on it.
+    zero_targets : {"raise", "keep"}
+        A target that is zero at every pilot point is refused, or kept: its component
+        is then fitted to the pool without weights, it gets weight 0 in the criterion,
+        and its estimate is importance sampling with the final sampler (unbiased; its
+        standard error shows how well the sampler covers where it is not zero).
 
     Attributes
     ----------
@@ -124,7 +129,7 @@ class MultipleExpectations(BaseExpectations):
     def __init__(self, budget=20_000, weights="relative", family="gaussian",
                  covariance="full", adaptive_fraction=0.5, n_batches=5,
                  stopping="paper", defensive=0.0, random_state=None, n_jobs=None,
-                 batch_size=None):
+                 batch_size=None, zero_targets="raise"):
         self.budget = budget
         self.weights = weights
         self.family = family
@@ -136,6 +141,7 @@ class MultipleExpectations(BaseExpectations):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.batch_size = batch_size
+        self.zero_targets = zero_targets
 
     def fit(self, func, distribution):
         """Estimate the expectations of ``func`` under ``distribution``.
@@ -169,7 +175,8 @@ class MultipleExpectations(BaseExpectations):
     def _check_params(self):
         for name, allowed in (("family", ("gaussian", "gaussian_mixture")),
                               ("covariance", ("full", "diag")),
-                              ("stopping", ("paper", "none"))):
+                              ("stopping", ("paper", "none")),
+                              ("zero_targets", ("raise", "keep"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}; got "
                                  f"{getattr(self, name)!r}.")
@@ -199,7 +206,8 @@ class MultipleExpectations(BaseExpectations):
     def _pilot(self, problem, size, capacity, rng):
         X = problem.sample_initial(size, rng)
         targets = problem.evaluate(X)
-        parts = Parts.from_pilot(targets, problem.law_index())
+        parts = Parts.from_pilot(targets, problem.law_index(),
+                                 keep_zero=self.zero_targets == "keep")
         pool = Pool(make_batch(problem, parts, X, targets), capacity=capacity,
                     max_stages=self.n_batches)
         return pool, parts
@@ -262,7 +270,9 @@ class _Adaptation:
         pool = self.pool
         y = np.sign(pool.values) * exp_array(pool.log_abs_target - pool.log_h()[:, None])
         pilot = y.mean(axis=0)
-        self.weights = self._part_weights(weights, pilot)
+        with np.errstate(divide="ignore"):
+            self.weights = self._part_weights(weights, pilot)
+        self.weights[~np.isfinite(self.weights)] = 0.0  # parts unseen on the pilot
         self.alpha = np.sqrt(self.weights) * np.abs(pilot)
         self.alpha /= self.alpha.sum()
         self.beta = pilot
@@ -302,6 +312,7 @@ class _Adaptation:
     def _refit(self, log_h):
         pool, s = self.pool, self.settings
         weights = cross_entropy_weights(pool.values, pool.log_abs_target, log_h)
+        weights[:, weights.sum(axis=0) == 0.0] = 1.0  # unseen parts: the pool's spread
         if s["mixture"]:
             return fit_gaussian_mixtures(pool.X, weights, s["diag"], self.rng)
         return fit_gaussians(pool.X, weights, s["diag"])

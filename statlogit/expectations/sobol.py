@@ -53,7 +53,10 @@ def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
     **Multi-output models** (``model`` returns (n, s)): indices per output, and the
     aggregated indices of Gamboa et al. (2014), :math:`\sum_k V_k S_{i,k} / \sum_k V_k`
     (each output's partial variance summed over the outputs, over the summed
-    variances).
+    variances). With the Monte Carlo methods an output's indices equal those of a run
+    on that output alone with the same ``random_state`` (the same points); with
+    ``"iscv"`` the sampler adapts to every output's integrands jointly, so they agree
+    within standard errors only.
 
     **Lists of laws.** ``inputs`` always describes *one* input vector, so a list (or a
     dict name -> law) gives its independent univariate marginals, in order. (In
@@ -121,14 +124,15 @@ def _iscv_defaults(budget, dim, options):
     (full covariances, no defensive share) when every adaptive batch holds at least 10
     points per covariance parameter; else diagonal covariances and a defensive share
     of 0.1 (full ones fitted on fewer points gave errors of several units on the G
-    function at 10^4 model runs)."""
+    function at 10^4 model runs). Integrands that vanish on the pilot (the total
+    order of an input without effect) are kept (``zero_targets="keep"``)."""
     fraction = options.get("adaptive_fraction", 0.5)
     n_batches = options.get("n_batches", 5)
     try:
         batch = int(int(budget) * float(fraction)) // int(n_batches)
     except (TypeError, ValueError, OverflowError):
         batch = 0  # MultipleExpectations reports the bad value by name
-    defaults = {"weights": "absolute"}
+    defaults = {"weights": "absolute", "zero_targets": "keep"}
     if batch < 10 * dim * (dim + 1) // 2:
         defaults.update(covariance="diag", defensive=0.1)
     return defaults

@@ -263,3 +263,19 @@ def test_shapley_bad_shapes_and_budgets(kind, budget):
         shapley_effects(_wrong_shape(kind), COPULA, 600, random_state=0)
     with pytest.raises(ValueError, match="budget"):
         shapley_effects(lambda X: X[:, 0], COPULA, budget)
+
+
+def test_zero_on_pilot_targets_kept_on_request():
+    """zero_targets='keep': an identically zero target is 0 with SE 0, a rare one
+    (P(X > 3) = 1.35e-3, rarely seen by the 200-point pilot) is estimated by importance
+    sampling within 4 standard errors; the default still refuses."""
+    def func(X):
+        return np.column_stack([X[:, 0] ** 2, X[:, 0] > 3.0, np.zeros(X.shape[0])])
+
+    with pytest.raises(ValueError, match="zero_targets='keep'"):
+        _fit(ex.MultipleExpectations, func, budget=2000)
+    est = _fit(ex.MultipleExpectations, func, budget=2000, zero_targets="keep")
+    assert est.estimates_[2] == 0.0 and est.std_errors_[2] == 0.0
+    assert abs(est.estimates_[1] - stats.norm.sf(3.0)) < 4 * est.std_errors_[1]
+    with pytest.raises(ValueError, match="zero_targets"):
+        _fit(ex.MultipleExpectations, func, zero_targets="drop")

@@ -148,3 +148,30 @@ def test_conf_int_takes_alpha_and_refuses_a_coverage_level():
     np.testing.assert_allclose(half, 2 * 1.6448536269514722 * res.std_errors, rtol=1e-12)
     with pytest.raises(ValueError, match="alpha"):
         res.conf_int(0.95)
+
+
+def test_iscv_multi_output_agrees_with_each_output_alone_within_error():
+    res = sobol_indices(_two_outputs, UNIFORM, 3000, method="iscv", random_state=4)
+    for k, name in enumerate(["y0", "y1"]):
+        alone = sobol_indices(lambda X, k=k: _two_outputs(X)[:, k], UNIFORM, 3000,
+                              method="iscv", random_state=4)
+        for order in ("first", "total"):
+            joint = res.table_[(res.table_["order"] == order)
+                               & (res.table_["output"] == name)]
+            single = alone.table_[alone.table_["order"] == order]
+            gap = np.abs(joint["estimate"].to_numpy() - single["estimate"].to_numpy())
+            bound = 4 * np.hypot(joint["std_error"].to_numpy(),
+                                 single["std_error"].to_numpy())
+            assert np.all(gap < bound + 1e-3), (name, order, gap, bound)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_an_input_without_effect_gets_indices_of_exactly_zero(method):
+    """Its total-order integrand vanishes everywhere (iscv once refused it)."""
+    inputs = UNIFORM + [stats.norm()]
+    res = sobol_indices(lambda X: ishigami(X[:, :3]), inputs, 3000, method=method,
+                        random_state=0)
+    assert res.total_order["x4"] == 0.0 and res.std_errors_["total"]["x4"] == 0.0
+    first, total, _ = ishigami_indices()
+    assert np.all(np.abs(res.total_order.to_numpy()[:3] - total)
+                  < 4 * res.std_errors_["total"].to_numpy()[:3])
