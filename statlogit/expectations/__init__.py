@@ -1,5 +1,7 @@
-"""Many expectations from one sample: adaptive importance sampling + control variates,
-and Sobol' indices (Demange-Chryst, Bachoc & Morio, 2022)."""
+"""Many expectations from one sample: adaptive importance sampling + control variates
+(Demange-Chryst, Bachoc & Morio, 2022), and global sensitivity analysis built on it:
+Sobol' indices (first, total, second order; many outputs) and Shapley effects of
+dependent inputs."""
 
 from statlogit.expectations.adaptive import (
     MultipleExpectations,
