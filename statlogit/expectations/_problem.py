@@ -4,7 +4,6 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from scipy import special
 from sklearn.base import BaseEstimator
 from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_is_fitted
@@ -13,6 +12,7 @@ from statlogit._validation import check_scalar
 from statlogit.expectations._evaluation import Evaluator
 from statlogit.expectations._gaussian_kernels import gaussian_logpdf
 from statlogit.expectations.laws import as_law, lognormal_scale_stack
+from statlogit.inference import conf_int_frame, summary_from_table, wald_table
 from statlogit.kernels.common import logsumexp_rows
 
 
@@ -199,28 +199,60 @@ class BaseExpectations(BaseEstimator):
         self.covariance_ = cov
         self.std_errors_ = np.sqrt(np.clip(np.diag(cov), 0.0, None))
 
-    def conf_int(self, level=0.95):
-        """Normal-approximation confidence intervals, shape (J, 2).
+    def _estimate_names(self):
+        """Row labels: ``func``'s DataFrame column names, else ``E[0]``, ``E[1]``, ..."""
+        names = getattr(self, "output_names_", None)
+        if names is not None and len(names) == len(self.estimates_):
+            return [str(name) for name in names]
+        return [f"E[{j}]" for j in range(len(self.estimates_))]
+
+    def _inference_frame(self):
+        check_is_fitted(self, "estimates_")
+        return pd.DataFrame({"coef": self.estimates_, "std err": self.std_errors_},
+                            index=pd.Index(self._estimate_names()))
+
+    def conf_int(self, alpha=0.05):
+        r"""Normal-approximation intervals :math:`\hat I_j \pm z_{1-\alpha/2}\,
+        \widehat{se}_j`.
 
         Parameters
         ----------
-        level : float
-            Coverage in (0, 1).
-        """
-        check_is_fitted(self, "estimates_")
-        level = check_scalar(level, name="level", lower=0.0, upper=1.0,
-                             include_lower=False, include_upper=False)
-        z = special.ndtri(0.5 + level / 2.0)
-        half = z * self.std_errors_
-        return np.column_stack([self.estimates_ - half, self.estimates_ + half])
+        alpha : float
+            1 - coverage, in (0, 0.5] (``0.05`` for 95 % intervals; a value above 0.5
+            is refused, as it is most likely a coverage level such as 0.95).
 
-    def summary(self, level=0.95):
-        """DataFrame of estimates, standard errors and confidence intervals."""
-        ci = self.conf_int(level)
-        names = getattr(self, "output_names_", None)
-        index = names if names is not None and len(names) == len(self.estimates_) else None
-        return pd.DataFrame({"estimate": self.estimates_, "std_error": self.std_errors_,
-                             "lower": ci[:, 0], "upper": ci[:, 1]}, index=index)
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lower``, ``upper``, indexed by the estimate names (``func``'s
+            DataFrame columns, else ``E[0]``, ``E[1]``, ...).
+        """
+        frame = self._inference_frame()
+        return conf_int_frame(frame["coef"], frame["std err"], names=frame.index,
+                              alpha=check_alpha(alpha))
+
+    def summary(self, alpha=0.05):
+        """statsmodels ``Summary``: estimate, standard error, z, p-value (of
+        :math:`I_j = 0`) and the (1 - alpha) interval of every expectation."""
+        frame = self._inference_frame()
+        table = wald_table(frame["coef"], frame["std err"], names=frame.index,
+                           alpha=check_alpha(alpha))
+        info = {"Estimator": type(self).__name__, "Expectations": len(frame),
+                "Integrand evaluations": getattr(self, "n_evaluations_", "")}
+        return summary_from_table(
+            table, title="Expectations",
+            info=info, notes=["Standard errors: normal approximation of the estimator's "
+                              "sampling distribution (asymptotic covariance_)."])
+
+
+def check_alpha(alpha):
+    """``alpha`` = 1 - coverage in (0, 0.5]; a coverage level such as 0.95 is refused."""
+    alpha = check_scalar(alpha, name="alpha", lower=0.0, upper=1.0,
+                         include_lower=False, include_upper=False)
+    if alpha > 0.5:
+        raise ValueError(f"alpha={alpha:g} is 1 - coverage and must be <= 0.5; for "
+                         f"{alpha:.0%} intervals pass alpha={1 - alpha:.3g}.")
+    return alpha
 
 
 def resolve_weights(weights, pilot, n_targets):

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from statlogit._validation import check_scalar
 from statlogit.expectations._evaluation import Evaluator
+from statlogit.expectations._problem import check_alpha
 from statlogit.expectations._sobol_design import PickFreezeDesign, Ratio
 from statlogit.expectations.adaptive import MultipleExpectations
 from statlogit.expectations.baselines import MonteCarloExpectations
@@ -330,8 +330,7 @@ class SobolResult:
         order : {"first", "total", "second", "shapley"} or None
             Which indices (None: all, indexed by order too).
         """
-        alpha = check_scalar(alpha, name="alpha", lower=0.0, upper=0.5,
-                             include_lower=False)
+        alpha = check_alpha(alpha)
         rows = self._rows(order)
         half = special.ndtri(1.0 - alpha / 2.0) * rows["std_error"].to_numpy()
         est = rows["estimate"].to_numpy()

@@ -84,9 +84,9 @@ def test_results_attributes(moments_fit):
     h = moments_fit.history_
     assert h["n_points"].is_monotonic_increasing
     assert h["n_points"].iloc[-1] == moments_fit.n_adaptive_
-    ci = moments_fit.conf_int(0.9)
-    assert np.all(ci[:, 0] < moments_fit.estimates_)
-    assert moments_fit.summary().shape == (J, 4)
+    ci = moments_fit.conf_int(0.1)
+    assert np.all(ci["lower"].to_numpy() < moments_fit.estimates_)
+    assert moments_fit.summary().tables[1].shape == (J, 6)
 
 
 def test_stopping_rule_matches_history(moments_fit):
