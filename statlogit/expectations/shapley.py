@@ -34,7 +34,9 @@ def shapley_effects(model, inputs, budget=20_000, *, n_inner=3, names=None, n_jo
     Parameters
     ----------
     model : callable
-        (n, d) array -> (n,) finite real outputs.
+        (n, d) array -> (n,) finite real outputs (one output: a model with several
+        outputs is refused with a ValueError after the variance sample; run
+        ``shapley_effects`` once per output).
     inputs : GaussianCopula, IndependentMarginals, list or dict of marginals, or a law
         Any object with ``dim``, ``rvs(size, random_state)`` and
         ``conditional_rvs(free, X, random_state)`` (redraw the columns ``free`` of X
@@ -72,11 +74,14 @@ def shapley_effects(model, inputs, budget=20_000, *, n_inner=3, names=None, n_jo
     X_var = np.asarray(law.rvs(n_var, rng), dtype=float).reshape(n_var, d)
     orders = np.array([rng.permutation(d) for _ in range(n_perms)])
     inner = _inner_design(law, orders, n_inner, rng)
-    y = evaluator(np.vstack([X_var, inner]))
-    if y.shape[1] != 1:
-        raise ValueError(f"model returned {y.shape[1]} outputs; shapley_effects takes "
-                         "one (call it once per output).")
-    y, scale = _centred_and_scaled(y[:, 0])
+    # the variance sample first: a multi-output model is refused before the other
+    # four fifths of the budget are spent
+    y_first = evaluator(X_var)
+    if y_first.shape[1] != 1:
+        raise ValueError(f"model returned {y_first.shape[1]} outputs per row; "
+                         "shapley_effects takes a model with one output: call it once "
+                         "per output (e.g. model=lambda X: f(X)[:, k]).")
+    y, scale = _centred_and_scaled(np.concatenate([y_first[:, 0], evaluator(inner)[:, 0]]))
     y_var, y_inner = y[:n_var], y[n_var:].reshape(n_perms, d - 1, n_inner)
     centred = y_var - y_var.mean()
     variance = float(np.mean(centred**2) * n_var / (n_var - 1))

@@ -93,5 +93,18 @@ def test_constant_and_multi_output_models_are_refused():
     law = GaussianCopula([stats.norm()] * 3, CORR)
     with pytest.raises(ValueError, match="same value"):
         shapley_effects(lambda X: np.zeros(X.shape[0]), law, 2000, random_state=0)
-    with pytest.raises(ValueError, match="takes one"):
+    with pytest.raises(ValueError, match="takes a model with one output"):
         shapley_effects(lambda X: X[:, :2], law, 2000, random_state=0)
+
+
+def test_multi_output_model_is_refused_after_the_variance_sample_only():
+    law = GaussianCopula([stats.norm()] * 3, CORR)
+    rows = []
+
+    def two_outputs(X):
+        rows.append(X.shape[0])
+        return X[:, :2]
+
+    with pytest.raises(ValueError, match="2 outputs per row"):
+        shapley_effects(two_outputs, law, 2000, random_state=0)
+    assert sum(rows) == 2000 // 5
