@@ -238,7 +238,7 @@ class MultipleExpectations(BaseExpectations):
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.2))
+            _, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
         h = self.history_
         ax.plot(h["n_points"], h["criterion"], "o-", label=r"$\sum_j w_j\hat\sigma_j^2/(N-n)$")
         fired = h[h["stopped"]]
