@@ -269,7 +269,7 @@ def numpy_kernels():
         alpha_coefficients=_np_alpha_coefficients, sampler_ratios=_np_sampler_ratios,
         control_variate_residuals=_np_control_variate_residuals,
         control_variate_fit=_np_control_variate_fit,
-        inverse_affine_objective=_np_alpha_objective, exp_array=np.exp,
+        inverse_affine_objective=_np_alpha_objective,
         logsumexp_rows=lambda a: special.logsumexp(a, axis=1))
 
 

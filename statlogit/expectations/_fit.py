@@ -68,11 +68,12 @@ class Parts:
                     and np.all(self.signs > 0))
 
     def values(self, targets):
-        """Part values (n, P) from target values (n, J)."""
+        """Part values (n, P), C-ordered, from target values (n, J) (column indexing
+        returns a Fortran-ordered array: the kernels would compile a second time)."""
         if self.identity:
             return targets
         v = targets[:, self.cols] * self.signs
-        return np.where(self.split, np.maximum(v, 0.0), v)
+        return np.ascontiguousarray(np.where(self.split, np.maximum(v, 0.0), v))
 
     def law_columns(self, log_laws):
         """log f of each part's law (n, P), C-ordered, from the laws' columns (n, L)."""

@@ -19,7 +19,6 @@ from statlogit.expectations._problem import (
 )
 from statlogit.expectations._samplers import Batch, Pool, Sampler
 from statlogit.expectations._weight_kernels import control_variate_fit, cross_entropy_weights
-from statlogit.kernels.common import exp_array
 
 
 class MultipleExpectations(BaseExpectations):
@@ -268,7 +267,8 @@ class _Adaptation:
 
     def start(self, weights):
         pool = self.pool
-        y = np.sign(pool.values) * exp_array(pool.log_abs_target - pool.log_h()[:, None])
+        with np.errstate(over="ignore", under="ignore"):  # numpy's exp: no kernel to compile
+            y = np.sign(pool.values) * np.exp(pool.log_abs_target - pool.log_h()[:, None])
         pilot = y.mean(axis=0)
         with np.errstate(divide="ignore"):
             self.weights = self._part_weights(weights, pilot)

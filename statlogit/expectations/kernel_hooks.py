@@ -23,7 +23,6 @@ KERNELS = {
     "control_variate_residuals": ("_samplers",),
     "control_variate_fit": ("adaptive",),
     "inverse_affine_objective": ("statlogit.solvers.simplex_newton",),
-    "exp_array": ("adaptive",),
     "logsumexp_rows": ("_fit", "_problem", "_samplers"),
 }
 
