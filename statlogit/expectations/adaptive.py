@@ -110,7 +110,8 @@ class MultipleExpectations(BaseExpectations):
         One row per step (pilot first): points so far, both sides of the stopping
         test, whether it fired, alpha and beta.
     output_names_ : list of str or None
-        The columns of a DataFrame-valued ``func`` (they label :meth:`summary`).
+        The columns of a DataFrame-valued ``func`` (they label :meth:`conf_int` and
+        :meth:`summary`; without them the rows are ``E[0]``, ``E[1]``, ...).
 
     Notes
     -----
