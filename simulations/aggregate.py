@@ -12,8 +12,7 @@ from statlogit import (
     optimal_rho,
     private_aggregate_risk,
 )
-from statlogit.aggregate._bags import encode_bags
-from statlogit.aggregate.regressor import build_rho_path
+from statlogit.aggregate import build_rho_path, encode_bags
 from statlogit.datasets import make_aggregate_regression, make_random_bags
 from statlogit.simulation import monte_carlo
 

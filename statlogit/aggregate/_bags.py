@@ -5,6 +5,7 @@ codes ``0..m-1`` in the order of the sorted unique labels, the bag sizes ``k_a``
 per-bag responses :math:`\\bar y_a`.
 """
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,6 +89,7 @@ def encode_bags(bags, n_samples, *, min_bags=2):
     Bags
     """
     _reject_empty_categories(bags)
+    _reject_mixed_types(bags)
     labels_in = np.asarray(bags)
     if labels_in.ndim != 1:
         raise ValueError(f"bags must be 1-dimensional; got shape {labels_in.shape}.")
@@ -111,6 +113,32 @@ def encode_bags(bags, n_samples, *, min_bags=2):
     codes = codes.astype(np.int64).ravel()
     sizes = np.bincount(codes, minlength=labels.shape[0]).astype(np.float64)
     return Bags(labels, codes, sizes)
+
+
+def _label_kind(value):
+    if isinstance(value, str | bytes | np.str_ | np.bytes_):
+        return "string"
+    if isinstance(value, numbers.Number | np.number | np.bool_):
+        return "number"
+    return type(value).__name__
+
+
+def _reject_mixed_types(bags):
+    """Labels must be all strings or all numbers (numpy would cast 1 to "1" silently)."""
+    if isinstance(bags, np.ndarray) and bags.dtype != object:
+        return
+    if getattr(getattr(bags, "dtype", None), "categories", None) is not None:
+        values = bags.dtype.categories.tolist()
+    elif hasattr(bags, "dtype") and getattr(bags, "dtype", None) != object:
+        return
+    else:
+        values = list(np.ravel(np.asarray(bags, dtype=object)))
+    kinds = {_label_kind(v) for v in values if v is not None}
+    if len(kinds) > 1:
+        raise ValueError(
+            f"bags mixes label types ({', '.join(sorted(kinds))}); use one type for "
+            "every bag label (e.g. convert them all with str())."
+        )
 
 
 def _reject_empty_categories(bags):

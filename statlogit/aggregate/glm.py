@@ -34,6 +34,7 @@ from statlogit.aggregate._bags import (
     singleton_bags,
 )
 from statlogit.aggregate._kernels import BINOMIAL, POISSON, bag_glm_loss_grad
+from statlogit.aggregate.regressor import warn_if_bags_missing
 
 __all__ = ["AggregateGLMRegressor", "glm_objective"]
 
@@ -45,13 +46,16 @@ def _inverse_link(eta, family):
 
 
 def glm_objective(params, X, order, bag_ptr, ybar, family, rho, alpha, fit_intercept):
-    """Objective and gradient in ``params = (coef, intercept?)`` for L-BFGS."""
+    """Objective and gradient in ``params = (coef, intercept?)`` for L-BFGS.
+
+    ``alpha`` is the ridge weight, a scalar or one weight per coefficient.
+    """
     n, p = X.shape
     coef = params[:p]
     intercept = params[p] if fit_intercept else 0.0
     loss, grad_eta = bag_glm_loss_grad(X @ coef + intercept, order, bag_ptr, ybar,
                                        family, rho)
-    value = loss / n + alpha * coef @ coef
+    value = loss / n + np.sum(alpha * coef**2)
     grad = X.T @ grad_eta / n + 2.0 * alpha * coef
     if fit_intercept:
         grad = np.append(grad, grad_eta.sum() / n)
@@ -62,6 +66,47 @@ def _csr(bags):
     order = np.argsort(bags.codes, kind="stable").astype(np.int64)
     bag_ptr = np.concatenate([[0], np.cumsum(bags.sizes)]).astype(np.int64)
     return order, bag_ptr
+
+
+#: A column whose spread is below this fraction of its magnitude counts as constant.
+CONSTANT_RTOL = 1e-12
+#: Largest gradient (in standardised units) accepted when L-BFGS stops abnormally.
+GRADIENT_ATOL = 1e-6
+
+
+def standardisation(X, fit_intercept):
+    """Column shifts and scales: centred columns of unit standard deviation.
+
+    Without intercept columns are only scaled (by their root mean square). Columns
+    that are constant up to rounding are left unscaled (and centre to zero).
+    """
+    top = np.max(np.abs(X), axis=0) if X.shape[0] else np.ones(X.shape[1])
+    top = np.where(top > 0, top, 1.0)
+    unit = X / top
+    shift = unit.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])
+    spread = np.sqrt(np.mean((unit - shift) ** 2, axis=0))
+    constant = spread <= CONSTANT_RTOL
+    scale = np.where(constant, 1.0, spread) * top
+    shift = shift * top
+    if fit_intercept:
+        shift = np.where(constant, X[0] if X.shape[0] else 0.0, shift)
+    return shift, scale
+
+
+def _warn_if_failed(result, max_iter):
+    """Raise on divergence; ConvergenceWarning (with the iteration count) otherwise."""
+    if not np.all(np.isfinite(result.x)):
+        raise ValueError("L-BFGS diverged (non-finite coefficients); add alpha > 0.")
+    if result.nit >= max_iter:
+        warnings.warn(
+            f"L-BFGS did not converge in {result.nit} iterations (max_iter="
+            f"{max_iter}); increase max_iter or alpha.", ConvergenceWarning, stacklevel=3)
+    elif not result.success and np.max(np.abs(result.jac)) > GRADIENT_ATOL:
+        warnings.warn(
+            f"L-BFGS stopped after {result.nit} iterations ({result.message}) with "
+            f"gradient {np.max(np.abs(result.jac)):.1e} in standardised units; the fit "
+            "may be inaccurate (increase alpha or check for separation).",
+            ConvergenceWarning, stacklevel=3)
 
 
 def _check_range(ybar, family):
@@ -158,17 +203,22 @@ class AggregateGLMRegressor(RegressorMixin, BaseEstimator):
             labels, X.shape[0])
         ybar = bag_responses(y, coded)
         _check_range(ybar, family)
+        warn_if_bags_missing(labels, rho, type(self).__name__, neutral=None)
+        shift, scale = standardisation(X, self.fit_intercept)
+        Z = (X - shift) / scale
         order, bag_ptr = _csr(coded)
         start = self._start(X.shape[1], coded, ybar, family)
+        args = (Z, order, bag_ptr, ybar, family, rho, alpha * (1.0 / scale) ** 2,
+                self.fit_intercept)
         result = scipy.optimize.minimize(
-            glm_objective, start, jac=True, method="L-BFGS-B",
-            args=(X, order, bag_ptr, ybar, family, rho, alpha, self.fit_intercept),
+            glm_objective, start, jac=True, method="L-BFGS-B", args=args,
             options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20},
         )
-        self._warn_if_failed(result, max_iter)
+        _warn_if_failed(result, max_iter)
         p = X.shape[1]
-        self.coef_ = result.x[:p].copy()
-        self.intercept_ = float(result.x[p]) if self.fit_intercept else 0.0
+        self.coef_ = result.x[:p] / scale
+        self.intercept_ = (float(result.x[p] - self.coef_ @ shift) if self.fit_intercept
+                           else 0.0)
         self.n_iter_ = int(result.nit)
         self.n_bags_ = coded.n_bags
         return self
@@ -181,16 +231,6 @@ class AggregateGLMRegressor(RegressorMixin, BaseEstimator):
             mean = min(mean, 1.0 - 1e-6)
         link = scipy.special.logit(mean) if family == BINOMIAL else np.log(mean)
         return np.append(np.zeros(p), link)
-
-    @staticmethod
-    def _warn_if_failed(result, max_iter):
-        if not np.all(np.isfinite(result.x)):
-            raise ValueError("L-BFGS diverged (non-finite coefficients); add alpha > 0.")
-        if result.nit >= max_iter:
-            warnings.warn(
-                f"L-BFGS did not converge in {result.nit} iterations (max_iter="
-                f"{max_iter}); increase max_iter or alpha.", ConvergenceWarning,
-                stacklevel=3)
 
     def predict(self, X):
         """Instance means :math:`g^{-1}(x_i^\\top\\hat\\theta + \\hat c)`.

@@ -62,7 +62,10 @@ def laplace_bag_scale(bag_sizes, epsilon, clip):
     """
     epsilon = _check_epsilon(epsilon)
     lo, hi = _check_clip(clip)
-    sizes = np.asarray(bag_sizes, dtype=float)
+    if np.ndim(bag_sizes) == 0:
+        sizes = as_float_array([bag_sizes], name="bag_sizes", ndim=1)[0]
+    else:
+        sizes = as_float_array(bag_sizes, name="bag_sizes", ndim=1)
     if np.any(sizes < 1):
         raise ValueError("bag_sizes must all be at least 1.")
     return (hi - lo) / (sizes * epsilon)
