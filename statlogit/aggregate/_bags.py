@@ -129,7 +129,7 @@ def _reject_mixed_types(bags):
         return
     if getattr(getattr(bags, "dtype", None), "categories", None) is not None:
         values = bags.dtype.categories.tolist()
-    elif hasattr(bags, "dtype") and np.dtype(bags.dtype) != np.dtype(object):
+    elif getattr(getattr(bags, "dtype", None), "kind", "O") != "O":
         return
     else:
         values = list(np.ravel(np.asarray(bags, dtype=object)))

@@ -134,8 +134,20 @@ def linear_covariance(X, bags, ybar, weights, coef, intercept, *, rho, alpha,
         if X.shape[0] <= n_params or m < 2:
             raise ValueError(f"Standard errors need more rows ({X.shape[0]}) than "
                              f"parameters ({n_params}) and at least two bags.")
-        cov = _sandwich(bread_inv, scores[w > 0], bags.codes[w > 0], False)
+        rows = w > 0
+        cov = _sandwich(bread_inv, scores[rows], bags.codes[rows], False)
+        cov *= frequency_correction(int(np.sum(rows)), float(w.sum()), n_params)
     return eq.covariance_back(cov)
+
+
+def frequency_correction(n_rows, total_weight, n_params):
+    """Turn the cluster factor's :math:`(n-1)/(n-p)` over rows into one over the total
+    weight, so that integer weights give the covariance of repeated rows."""
+    if total_weight <= n_params:
+        raise ValueError(f"Standard errors need a total weight ({total_weight:g}) above "
+                         f"the number of parameters ({n_params}).")
+    return ((total_weight - 1) / (total_weight - n_params)) / (
+        (n_rows - 1) / (n_rows - n_params))
 
 
 class AggregateInferenceMixin(WaldInferenceMixin):
