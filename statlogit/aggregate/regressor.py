@@ -217,7 +217,9 @@ class AggregateRegressor(AggregateInferenceMixin, _AggregateBase):
         bag means enter, statsmodels ``WLS`` of bag means with weights = bag sizes and
         ``cov_type="HC1"``). ``"nonrobust"``: model-based under homoskedastic instance
         noise, :math:`\hat\sigma^2 H^{-1}A_1H^{-1}` with :math:`\hat\sigma^2` from the
-        bag-level fit (at ``rho=0`` statsmodels' nonrobust ``WLS``).
+        bag-level fit (at ``rho=0`` statsmodels' nonrobust ``WLS``). For ``rho > 0``
+        it covers :math:`E[\hat\theta_\rho \mid X]` (conditional on ``X``);
+        ``"cluster"`` also covers the population limit.
 
     Attributes
     ----------
