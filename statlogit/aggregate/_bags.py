@@ -9,7 +9,7 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils.validation import check_array, column_or_1d
+from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 from statlogit.kernels.common import segment_sums
 
@@ -54,6 +54,20 @@ class Bags:
         """Per-bag means of ``values`` (n,) or (n, p)."""
         sums = self.sums(values)
         return sums / (self.sizes if sums.ndim == 1 else self.sizes[:, None])
+
+
+def validated_X(estimator, X, *, reset=True):
+    """``X`` as C-contiguous float64 (``validate_data`` when an estimator is given);
+    every error names ``X`` (a ``ValueError``, or a ``TypeError`` for non-numbers)."""
+    try:
+        if estimator is None:
+            return check_array(X, dtype=np.float64, order="C", input_name="X")
+        return validate_data(estimator, X, dtype=np.float64, order="C", reset=reset)
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        if "X" not in message.split():
+            message = f"X is not usable: {message}"
+        raise (ValueError if isinstance(exc, ValueError) else TypeError)(message) from exc
 
 
 def singleton_bags(n_samples):
@@ -163,8 +177,14 @@ def bag_responses(y, bags):
     per instance.
     """
     aligned = _align_series(y, bags)
-    values = check_array(column_or_1d(aligned, warn=True), ensure_2d=False,
-                         dtype=np.float64, input_name="y")
+    try:
+        values = check_array(column_or_1d(aligned, warn=True), ensure_2d=False,
+                             dtype=np.float64, input_name="y")
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        kind = ValueError if isinstance(exc, ValueError) else TypeError
+        raise kind(message if " y " in f" {message} " else
+                   f"y is not usable: {message}") from exc
     if values.shape[0] == bags.n_samples:
         return _means_of_constant(values, bags)
     if values.shape[0] == bags.n_bags:

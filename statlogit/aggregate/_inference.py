@@ -36,15 +36,20 @@ def check_aggregate_cov_type(cov_type):
 class Equilibration:
     """Affine map :math:`z = [1, (x - m)/s]` and back for parameters and covariances."""
 
-    def __init__(self, X, fit_intercept, weights):
+    def __init__(self, shift, scale, fit_intercept):
+        self.shift, self.scale, self.fit_intercept = shift, scale, fit_intercept
+
+    @classmethod
+    def of(cls, X, fit_intercept, weights):
+        """Scales = largest absolute value per column, shift = weighted column means."""
         used = X[weights > 0]
         top = np.max(np.abs(used), axis=0) if used.shape[0] else np.ones(X.shape[1])
-        self.scale = np.where(top > 0, top, 1.0)
-        self.fit_intercept = fit_intercept
+        scale = np.where(top > 0, top, 1.0)
         if fit_intercept:
-            self.shift = (weights @ (X / self.scale)) / weights.sum() * self.scale
+            shift = (weights @ (X / scale)) / weights.sum() * scale
         else:
-            self.shift = np.zeros(X.shape[1])
+            shift = np.zeros(X.shape[1])
+        return cls(shift, scale, fit_intercept)
 
     def design(self, X):
         """Equilibrated design, with a leading column of ones when there is an intercept."""
@@ -65,14 +70,24 @@ class Equilibration:
         return coef, float(beta[0] - coef @ self.shift)
 
     def covariance_back(self, cov):
+        """``(cov, std_errors)`` in the user's units; standard errors never overflow
+        (row norms of a square root), ``cov`` is ``None`` if it does not fit float64."""
         p = self.scale.shape[0]
         if not self.fit_intercept:
-            return cov / np.outer(self.scale, self.scale)
-        A = np.zeros((p + 1, p + 1))
-        A[0, 0] = 1.0
-        A[0, 1:] = -self.shift / self.scale
-        A[1:, 1:] = np.diag(1.0 / self.scale)
-        return A @ cov @ A.T
+            A = np.diag(1.0 / self.scale)
+        else:
+            A = np.zeros((p + 1, p + 1))
+            A[0, 0] = 1.0
+            A[0, 1:] = -self.shift / self.scale
+            A[1:, 1:] = np.diag(1.0 / self.scale)
+        values, vectors = np.linalg.eigh((cov + cov.T) / 2)
+        root = A @ (vectors * np.sqrt(np.clip(values, 0.0, None)))
+        top = np.max(np.abs(root), axis=1, keepdims=True)
+        top = np.where(top > 0, top, 1.0)
+        std_errors = top[:, 0] * np.sqrt(np.sum((root / top) ** 2, axis=1))
+        with np.errstate(over="ignore", invalid="ignore"):
+            back = root @ root.T
+        return (back if np.all(np.isfinite(back)) else None), std_errors
 
 
 def _sandwich(bread_inv, scores, groups, observations_are_groups):
@@ -83,7 +98,7 @@ def _sandwich(bread_inv, scores, groups, observations_are_groups):
 
 def linear_covariance(X, bags, ybar, weights, coef, intercept, *, rho, alpha,
                       fit_intercept, cov_type, coef_bag_level=None):
-    r"""Covariance of ``(intercept, coef)`` of the :math:`\rho`-estimator.
+    r"""Covariance and standard errors of ``(intercept, coef)`` of the rho-estimator.
 
     Per-instance scores :math:`s_i = w_i[z_i r_a - \rho (z_i - \bar z_a)(f_i - \bar
     f_a)]` (summing to :math:`K_a\bar z_a r_a - \rho\sum_{i\in B_a} w_i(z_i - \bar
@@ -95,7 +110,7 @@ def linear_covariance(X, bags, ybar, weights, coef, intercept, *, rho, alpha,
     statsmodels' WLS of bag means with weights :math:`K_a`.
     """
     w = np.ones(X.shape[0]) if weights is None else weights
-    eq = Equilibration(X, fit_intercept, w)
+    eq = Equilibration.of(X, fit_intercept, w)
     Z = eq.design(X)
     n_params = Z.shape[1]
     sizes = bags.sums(w)
@@ -162,14 +177,12 @@ class AggregateInferenceMixin(WaldInferenceMixin):
                              [f"x{j}" for j in range(self.n_features_in_)]))
         self.param_names_ = (["intercept"] if self.fit_intercept else []) + names
         try:
-            cov = compute()
+            self.cov_, self.std_errors_ = compute()
         except ValueError as exc:
             self._inference_error = str(exc)
             self.cov_ = self.std_errors_ = None
             return
         self._inference_error = None
-        self.cov_ = cov
-        self.std_errors_ = np.sqrt(np.clip(np.diag(cov), 0.0, None))
 
     def _params(self):
         coef = np.asarray(self.coef_, dtype=float)

@@ -24,7 +24,7 @@ import scipy.optimize
 import scipy.special
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from statlogit._validation import check_scalar
 from statlogit.aggregate._bags import (
@@ -32,6 +32,7 @@ from statlogit.aggregate._bags import (
     encode_bags,
     resolve_bags_argument,
     singleton_bags,
+    validated_X,
 )
 from statlogit.aggregate._kernels import BINOMIAL, POISSON, bag_glm_loss_grad
 from statlogit.aggregate.regressor import warn_if_bags_missing
@@ -197,7 +198,7 @@ class AggregateGLMRegressor(RegressorMixin, BaseEstimator):
         alpha = check_scalar(self.alpha, name="alpha", lower=0.0)
         max_iter = check_scalar(self.max_iter, name="max_iter", lower=1, integer=True)
         tol = check_scalar(self.tol, name="tol", lower=0.0, include_lower=False)
-        X = validate_data(self, X, dtype=np.float64, order="C")
+        X = validated_X(self, X)
         labels = resolve_bags_argument(bags, groups)
         coded = singleton_bags(X.shape[0]) if labels is None else encode_bags(
             labels, X.shape[0])
@@ -244,7 +245,7 @@ class AggregateGLMRegressor(RegressorMixin, BaseEstimator):
         numpy.ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
+        X = validated_X(self, X, reset=False)
         return _inverse_link(X @ self.coef_ + self.intercept_, self._family_code())
 
     def predict_bags(self, X, bags):

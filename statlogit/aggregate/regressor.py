@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from statlogit._validation import check_sample_weight, check_scalar
 from statlogit.aggregate._bags import (
@@ -32,6 +32,7 @@ from statlogit.aggregate._bags import (
     encode_bags,
     resolve_bags_argument,
     singleton_bags,
+    validated_X,
 )
 from statlogit.aggregate._inference import (
     AggregateInferenceMixin,
@@ -119,10 +120,7 @@ def validated_problem(estimator, X, y, bags, sample_weight=None):
     Returns ``X`` (C-contiguous float64), the encoded bags, the per-bag responses and
     the instance weights (``None`` when unweighted).
     """
-    if estimator is None:
-        X = check_array(X, dtype=np.float64, order="C")
-    else:
-        X = validate_data(estimator, X, dtype=np.float64, order="C")
+    X = validated_X(estimator, X)
     coded = singleton_bags(X.shape[0]) if bags is None else encode_bags(bags, X.shape[0])
     ybar = bag_responses(y, coded)
     if sample_weight is None:
@@ -155,7 +153,7 @@ class _AggregateBase(RegressorMixin, BaseEstimator):
         numpy.ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
+        X = validated_X(self, X, reset=False)
         return X @ self.coef_ + self.intercept_
 
     def predict_bags(self, X, bags):

@@ -123,3 +123,13 @@ class _Fixed:
 
     def split(self, X, y=None, groups=None):
         return iter(self.splits)
+
+
+@pytest.mark.parametrize("factor", [1e-300, 1e300])
+def test_standard_errors_finite_at_extreme_scales(factor):
+    X, ybar, bags, codes, _ = problem(6)
+    base = AggregateRegressor(rho=0.4).fit(X, ybar[codes], bags=bags)
+    moved = AggregateRegressor(rho=0.4).fit(X * factor, ybar[codes], bags=bags)
+    assert np.all(np.isfinite(moved.std_errors_))
+    np.testing.assert_allclose(moved.std_errors_[1:] * factor, base.std_errors_[1:],
+                               rtol=1e-8)
