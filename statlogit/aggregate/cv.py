@@ -72,7 +72,12 @@ def debiased_bag_mse(ybar, fbar, sizes):
     resid = (ybar if fbar.ndim == 1 else ybar[:, None]) - fbar
     weights = sizes if fbar.ndim == 1 else sizes[:, None]
     mu = np.sum(weights * resid, axis=0) / np.sum(sizes)
-    return np.mean(weights * resid**2, axis=0) - np.mean(sizes - 1.0) * mu**2
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = np.mean(weights * resid**2, axis=0) - np.mean(sizes - 1.0) * mu**2
+    if not np.all(np.isfinite(value)):
+        raise ValueError("The criterion overflows float64 at this scale of ybar, fbar and "
+                         "sizes; rescale the responses or the sizes.")
+    return value
 
 
 
@@ -195,9 +200,15 @@ class AggregateRegressorCV(AggregateInferenceMixin, _AggregateBase):
         kept = sizes > 0
         if np.any(ok) and np.any(kept):
             coefs, intercepts = path.coefs(rhos[ok])
-            fbar = test_bags.sums((X[test] @ coefs.T + intercepts) * w[test][:, None])
-            scores[ok] = debiased_bag_mse(ybar[test_idx][kept],
-                                          fbar[kept] / sizes[kept, None], sizes[kept])
+            with np.errstate(over="ignore", invalid="ignore"):
+                fbar = test_bags.sums((X[test] @ coefs.T + intercepts) * w[test][:, None])
+                fbar = fbar[kept] / sizes[kept, None]
+            usable = np.all(np.isfinite(fbar), axis=0)  # overflowing extrapolation: inf
+            if np.any(usable):
+                fold = np.full(usable.shape[0], np.inf)
+                fold[usable] = debiased_bag_mse(ybar[test_idx][kept], fbar[:, usable],
+                                                sizes[kept])
+                scores[ok] = fold
         return scores
 
     def plot(self, ax=None):

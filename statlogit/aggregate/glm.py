@@ -96,7 +96,7 @@ def standardisation(X, fit_intercept):
 
 def _warn_if_failed(result, max_iter):
     """Raise on divergence; ConvergenceWarning (with the iteration count) otherwise."""
-    if not np.all(np.isfinite(result.x)):
+    if not (np.all(np.isfinite(result.x)) and np.isfinite(result.fun)):
         raise ValueError("L-BFGS diverged (non-finite coefficients); add alpha > 0.")
     if result.nit >= max_iter:
         warnings.warn(
@@ -209,8 +209,9 @@ class AggregateGLMRegressor(RegressorMixin, BaseEstimator):
         Z = (X - shift) / scale
         order, bag_ptr = _csr(coded)
         start = self._start(X.shape[1], coded, ybar, family)
-        args = (Z, order, bag_ptr, ybar, family, rho, alpha * (1.0 / scale) ** 2,
-                self.fit_intercept)
+        with np.errstate(over="ignore", divide="ignore"):
+            penalty = np.minimum(alpha / scale**2, 1e300) if alpha > 0 else 0.0
+        args = (Z, order, bag_ptr, ybar, family, rho, penalty, self.fit_intercept)
         result = scipy.optimize.minimize(
             glm_objective, start, jac=True, method="L-BFGS-B", args=args,
             options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20},

@@ -216,8 +216,8 @@ def instance_vs_bag_snr_threshold(psi, k):
     -------
     float
     """
-    psi = check_scalar(psi, name="psi", lower=1.0, include_lower=False)
-    k = check_scalar(k, name="k", lower=2.0)
+    psi = check_scalar(psi, name="psi", lower=1.0, include_lower=False, upper=DESIGN_MAX)
+    k = check_scalar(k, name="k", lower=2.0, upper=DESIGN_MAX)
     if psi <= k:
         return np.inf
     return k * (psi * (k + 1) - k) / ((psi - k) * (k * psi - k - psi + 2))
