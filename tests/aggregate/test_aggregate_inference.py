@@ -133,3 +133,65 @@ def test_standard_errors_finite_at_extreme_scales(factor):
     assert np.all(np.isfinite(moved.std_errors_))
     np.testing.assert_allclose(moved.std_errors_[1:] * factor, base.std_errors_[1:],
                                rtol=1e-8)
+
+
+# ----------------------------------------------------------------------------- GLM
+
+
+def glm_problem(seed=0, n=300, n_bags=None):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 2)) * [1.0, 2.0] + [0.5, -1.0]
+    eta = 0.3 + X @ np.array([0.8, -0.4])
+    return X, eta, rng
+
+
+@pytest.mark.parametrize("cov_type, sm_cov", [("cluster", "cluster"),
+                                              ("nonrobust", "nonrobust")])
+def test_glm_singleton_bags_equal_statsmodels_logit(cov_type, sm_cov):
+    from statlogit import AggregateGLMRegressor
+
+    X, eta, rng = glm_problem()
+    y = (rng.random(X.shape[0]) < 1 / (1 + np.exp(-eta))).astype(float)
+    model = AggregateGLMRegressor(cov_type=cov_type).fit(X, y, bags=np.arange(len(y)))
+    kwds = {"groups": np.arange(len(y))} if sm_cov == "cluster" else None
+    logit = sm.Logit(y, sm.add_constant(X)).fit(disp=0, cov_type=sm_cov, cov_kwds=kwds,
+                                                tol=1e-12)
+    np.testing.assert_allclose(model._params(), logit.params, rtol=1e-6)
+    np.testing.assert_allclose(model.std_errors_, logit.bse, rtol=1e-6)
+
+
+def test_glm_poisson_bag_totals_equal_statsmodels_glm_with_offset():
+    """Features constant within bags: the bag model is a Poisson GLM of the totals with
+    offset log(k_a), so the model-based covariances agree."""
+    from statlogit import AggregateGLMRegressor
+
+    rng = np.random.default_rng(3)
+    n_bags = 80
+    sizes = rng.integers(1, 6, n_bags)
+    bags = np.repeat(np.arange(n_bags), sizes)
+    x_bag = rng.standard_normal((n_bags, 2))
+    totals = rng.poisson(sizes * np.exp(0.2 + x_bag @ np.array([0.5, -0.3])))
+    model = AggregateGLMRegressor(family="poisson", cov_type="nonrobust").fit(
+        x_bag[bags], totals / sizes, bags=bags)
+    ref = sm.GLM(totals, sm.add_constant(x_bag), family=sm.families.Poisson(),
+                 offset=np.log(sizes)).fit(tol=1e-12)
+    np.testing.assert_allclose(model._params(), ref.params, rtol=1e-6)
+    np.testing.assert_allclose(model.std_errors_, ref.bse, rtol=1e-6)
+
+
+@pytest.mark.parametrize("family", ["binomial", "poisson"])
+def test_glm_integer_weights_equal_repeated_rows(family):
+    from statlogit import AggregateGLMRegressor
+
+    X, eta, rng = glm_problem(4, n=120)
+    bags = np.arange(120) // 4
+    mu = 1 / (1 + np.exp(-eta)) if family == "binomial" else np.exp(eta)
+    y = rng.binomial(1, mu) if family == "binomial" else rng.poisson(mu)
+    w = rng.integers(1, 4, 120)
+    ybar = np.bincount(bags, weights=w * y) / np.bincount(bags, weights=w)
+    weighted = AggregateGLMRegressor(family=family, rho=0.5).fit(
+        X, ybar[bags], bags=bags, sample_weight=w)
+    repeated = AggregateGLMRegressor(family=family, rho=0.5).fit(
+        np.repeat(X, w, axis=0), np.repeat(ybar[bags], w), bags=np.repeat(bags, w))
+    np.testing.assert_allclose(weighted._params(), repeated._params(), rtol=1e-5)
+    np.testing.assert_allclose(weighted.std_errors_, repeated.std_errors_, rtol=1e-5)
