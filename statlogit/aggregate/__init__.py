@@ -3,6 +3,7 @@
 
 from statlogit.aggregate._bags import Bags, encode_bags
 from statlogit.aggregate._path import RhoPath, build_rho_path
+from statlogit.aggregate.classifier import AggregateClassifier
 from statlogit.aggregate.cv import AggregateRegressorCV, debiased_bag_mse
 from statlogit.aggregate.glm import (
     AggregateGLMRegressor,
@@ -31,6 +32,7 @@ __all__ = [
     "aggregate_rho_path",
     "debiased_bag_mse",
     "AggregateGLMRegressor",
+    "AggregateClassifier",
     "RiskDecomposition",
     "aggregate_risk",
     "instance_vs_bag_snr_threshold",
