@@ -59,7 +59,8 @@ class AggregateClassifier(AggregateInferenceMixin, ClassifierMixin, BaseEstimato
         or proportions times bag sizes that are integers) and costs
         :math:`O(k\prod_{c\ne c^*}(N_c + 1))` per bag of size :math:`k`.
     C : float, default=1.0
-        Inverse ridge strength, as in scikit-learn.
+        Inverse ridge strength, as in scikit-learn; ``numpy.inf`` fits without penalty
+        (then predictions do not depend on the units of the features).
     fit_intercept : bool, default=True
     max_iter : int, default=1000
         L-BFGS iteration limit.
@@ -123,7 +124,7 @@ class AggregateClassifier(AggregateInferenceMixin, ClassifierMixin, BaseEstimato
         self
         """
         rho = check_scalar(self.rho, name="rho", lower=0.0)
-        C = check_scalar(self.C, name="C", lower=0.0, include_lower=False)
+        C = _check_C(self.C)
         max_iter = check_scalar(self.max_iter, name="max_iter", lower=1, integer=True)
         tol = check_scalar(self.tol, name="tol", lower=0.0, include_lower=False)
         cov_type = check_aggregate_cov_type(self.cov_type)
@@ -207,15 +208,15 @@ class AggregateClassifier(AggregateInferenceMixin, ClassifierMixin, BaseEstimato
         shift, scale = standardisation(X, self.fit_intercept)
         Z = (X - shift) / scale
         order, bag_ptr = bag_csr(coded)
-        penalty = np.tile(1.0 / scale**2, n_out)
+        with np.errstate(over="ignore", divide="ignore"):
+            penalty = np.minimum(np.tile(1.0 / scale**2, n_out), 1e300) / C
         total = weights.sum()
 
         def objective(params):
             eta, _ = logits(Z, params, p, n_classes, self.fit_intercept)
             value, grad_eta = llp_loss_grad(eta, P, counts, weights, order, bag_ptr,
                                             coded.codes, self.loss, rho)
-            return self._penalised(params, value, grad_eta, Z, C, penalty, n_classes,
-                                   total)
+            return self._penalised(params, value, grad_eta, Z, penalty, n_classes, total)
 
         start = np.zeros(n_out * p + (n_out if self.fit_intercept else 0))
         result = scipy.optimize.minimize(
@@ -238,24 +239,25 @@ class AggregateClassifier(AggregateInferenceMixin, ClassifierMixin, BaseEstimato
                                                      weights, order, bag_ptr, coded,
                                                      rho, total, shift, scale, cov_type))
 
-    def _penalised(self, params, value, grad_eta, Z, C, penalty, n_classes, total):
+    def _penalised(self, params, value, grad_eta, Z, penalty, n_classes, total):
+        """``C (L + rho R + ||W||^2 / (2C)) / n``: scikit-learn's objective over ``n``
+        (``C=inf``: the unpenalised loss over ``n``)."""
         n_out = 1 if n_classes == 2 else n_classes
         p = Z.shape[1]
         W = params[:n_out * p]
         g_out = grad_eta[:, 1:] if n_classes == 2 else grad_eta
-        grad_W = (g_out.T @ Z).ravel()
-        grad = C * grad_W + penalty * W
-        obj = C * value + 0.5 * np.sum(penalty * W**2)
+        grad = (g_out.T @ Z).ravel() + penalty * W
+        obj = value + 0.5 * np.sum(penalty * W**2)
         if self.fit_intercept:
-            grad = np.append(grad, C * g_out.sum(axis=0))
-        return obj / total, grad / total
+            grad = np.append(grad, g_out.sum(axis=0))
+        factor = _loss_factor(self.C) / total
+        return obj * factor, grad * factor
 
     def _covariance(self, params, objective, Z, P, counts, weights, order, bag_ptr,
                     coded, rho, total, shift, scale, cov_type):
         if cov_type == "nonrobust" and self.loss != "exact":
             raise ValueError('cov_type="nonrobust" is a likelihood covariance: use '
                              'loss="exact", or cov_type="cluster".')
-        C = check_scalar(self.C, name="C", lower=0.0, include_lower=False)
         k = params.shape[0]
         hessian = np.empty((k, k))
         for j in range(k):
@@ -263,11 +265,15 @@ class AggregateClassifier(AggregateInferenceMixin, ClassifierMixin, BaseEstimato
             up, down = params.copy(), params.copy()
             up[j] += step
             down[j] -= step
-            hessian[:, j] = (objective(up)[1] - objective(down)[1]) * total / (2 * step * C)
+            hessian[:, j] = (objective(up)[1] - objective(down)[1]) * total / (
+                2 * step * _loss_factor(self.C))
         hessian = (hessian + hessian.T) / 2
         n_classes = self.classes_.shape[0]
         n_out = 1 if n_classes == 2 else n_classes
         p = Z.shape[1]
+        if n_out > 1 and not np.isfinite(_check_C(self.C)):
+            raise ValueError("Without penalty (C=inf) the softmax coefficients are only "
+                             "identified up to a common shift; use a finite C.")
         if n_out > 1 and self.fit_intercept:
             # softmax intercepts are identified up to a common shift: constrain their sum
             null = np.zeros(k)
@@ -357,6 +363,18 @@ class AggregateClassifier(AggregateInferenceMixin, ClassifierMixin, BaseEstimato
         info = super()._summary_info()
         info["loss"] = self.loss
         return info
+
+
+def _check_C(C):
+    if isinstance(C, int | float | np.floating) and not isinstance(C, bool) and C == np.inf:
+        return np.inf
+    return check_scalar(C, name="C", lower=0.0, include_lower=False)
+
+
+def _loss_factor(C):
+    """Objective multiplier: ``C`` (scikit-learn's scaling), 1 without penalty."""
+    C = _check_C(C)
+    return C if np.isfinite(C) else 1.0
 
 
 def _affine(eq, p):

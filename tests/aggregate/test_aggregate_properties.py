@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from statlogit import (
+    AggregateClassifier,
     AggregateGLMRegressor,
     AggregateRegressor,
     AggregateRegressorCV,
@@ -157,6 +158,34 @@ def test_estimators_on_arbitrary_input(data):
                         NAMES)
         if model is not None:
             assert_finite(model.coef_, [model.intercept_], model.predict(X))
+    labels = (np.asarray(y) > 0).astype(int)
+    for loss in ("proportion", "exact"):
+        model = outcome(lambda lo=loss: AggregateClassifier(loss=lo, rho=0.5).fit(
+            X, labels, bags=bags, sample_weight=sw), NAMES + ["classes", "class"])
+        if model is not None:
+            proba = model.predict_proba(X)
+            assert_finite(proba)
+            np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+@FAST
+@given(problem=st.integers(0, 2**16), log_scales=hnp.arrays(
+    np.float64, 3, elements=st.floats(-300, 300)),
+       loss=st.sampled_from(["proportion", "exact"]), rho=st.sampled_from([0.0, 1.0]))
+def test_classifier_scale_invariant_unpenalised(problem, log_scales, loss, rho):
+    """Without penalty (C=inf) the probabilities do not depend on the units of X."""
+    rng = np.random.default_rng(problem)
+    X = rng.standard_normal((60, 3))
+    y = (X @ [1.0, -1.0, 0.5] + 2 * rng.logistic(size=60) > 0).astype(int)
+    bags = np.arange(60) // 3
+    scales = 10.0 ** np.round(log_scales)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base = AggregateClassifier(loss=loss, rho=rho, C=np.inf).fit(X, y, bags=bags)
+        moved = AggregateClassifier(loss=loss, rho=rho, C=np.inf).fit(X * scales, y,
+                                                                      bags=bags)
+    np.testing.assert_allclose(moved.predict_proba(X * scales), base.predict_proba(X),
+                               atol=1e-6)
 
 
 @FAST
