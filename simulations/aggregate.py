@@ -204,6 +204,15 @@ def _privacy_figure(mc):
     return fig
 
 
+def _split_keys(raw, names):
+    """Long format with the ``a@b@k`` result keys split into columns (``k`` an int)."""
+    long = raw.melt(id_vars="rep")
+    parts = long["variable"].str.split("@", expand=True)
+    for j, name in enumerate(names):
+        long[name] = parts[j].astype(int) if name == "k" else parts[j]
+    return long
+
+
 # ----------------------------------------------------------------------- real data
 
 REAL_BAG_SIZES = [1, 2, 5, 10, 20]
@@ -244,9 +253,7 @@ def _real_replication(rng):
 def run_real(reps, *, n_jobs=None, seed=0, quick=False):
     """Diabetes data (scikit-learn): test MSE of bag-, instance-level and CV-tuned fits."""
     raw = monte_carlo(_real_replication, reps, seed=seed, n_jobs=n_jobs)
-    long = raw.melt(id_vars="rep")
-    parts = long["variable"].str.split("@", expand=True)
-    long["metric"], long["k"] = parts[0], parts[1].astype(int)
+    long = _split_keys(raw, ["metric", "k"])
     table = long.pivot_table(index="k", columns="metric", values="value",
                              aggfunc="median").reset_index()
     table = table[["k", "bag_level", "instance_level", "cv_tuned", "oracle_rho",
@@ -336,10 +343,7 @@ def _proportion_replication(rng):
 def run_proportions(reps, *, n_jobs=None, seed=0, quick=False):
     """Label proportions: instance-level log-loss, accuracy, calibration vs bag size."""
     raw = monte_carlo(_proportion_replication, reps, seed=seed, n_jobs=n_jobs)
-    long = raw.melt(id_vars="rep")
-    parts = long["variable"].str.split("@", expand=True)
-    long["metric"], long["method"], long["k"] = parts[0], parts[1], parts[2].astype(int)
-    long = long.drop(columns="variable")
+    long = _split_keys(raw, ["metric", "method", "k"]).drop(columns="variable")
     summary = long.groupby(["metric", "method", "k"])["value"].agg(["mean", "sem"])
     table = summary["mean"].unstack("k").round(4).reset_index()
     notes = (

@@ -9,7 +9,7 @@ import numpy as np
 import scipy.special
 from sklearn.exceptions import ConvergenceWarning
 
-from statlogit.aggregate._inference import frequency_correction
+from statlogit.aggregate._inference import frequency_correction, numerical_hessian
 from statlogit.aggregate._kernels import BINOMIAL, POISSON, weighted_bag_glm_loss_grad
 from statlogit.inference import sandwich_covariance
 
@@ -116,17 +116,8 @@ def glm_covariance(params, Z, order, bag_ptr, ybar, family, rho, penalty, fit_in
     total = weights.sum()
     args = (Z, order, bag_ptr, ybar, family, rho, penalty, fit_intercept, weights)
     k = params.shape[0]
-    hessian = np.empty((k, k))
-    for j in range(k):
-        step = HESSIAN_STEP * max(1.0, abs(params[j]))
-        up, down = params.copy(), params.copy()
-        up[j] += step
-        down[j] -= step
-        hessian[:, j] = (glm_objective(up, *args)[1] - glm_objective(down, *args)[1]) * (
-            total / (2 * step))
-    hessian = (hessian + hessian.T) / 2
-    if not np.all(np.isfinite(hessian)):
-        raise ValueError("The Hessian is not finite at the estimate (separated data?).")
+    hessian = numerical_hessian(lambda b: glm_objective(b, *args)[1], params,
+                                step=HESSIAN_STEP, factor=total)
     bread_inv = np.linalg.pinv(hessian, hermitian=True)
     if cov_type == "nonrobust":
         return bread_inv

@@ -21,7 +21,8 @@ import scipy.linalg
 
 from statlogit.inference import WaldInferenceMixin, sandwich_covariance
 
-__all__ = ["AggregateInferenceMixin", "Equilibration", "linear_covariance"]
+__all__ = ["AggregateInferenceMixin", "Equilibration", "linear_covariance",
+           "numerical_hessian"]
 
 COV_TYPES = ("cluster", "nonrobust")
 
@@ -163,6 +164,26 @@ def frequency_correction(n_rows, total_weight, n_params):
                          f"the number of parameters ({n_params}).")
     return ((total_weight - 1) / (total_weight - n_params)) / (
         (n_rows - 1) / (n_rows - n_params))
+
+
+def numerical_hessian(gradient, params, *, step=1e-5, factor=1.0):
+    """Symmetrised central-difference Jacobian of ``gradient`` (times ``factor``).
+
+    The step is relative: ``step * max(1, |params_j|)``. Raises ``ValueError`` when the
+    result is not finite (e.g. separated data).
+    """
+    k = params.shape[0]
+    hessian = np.empty((k, k))
+    for j in range(k):
+        h = step * max(1.0, abs(params[j]))
+        up, down = params.copy(), params.copy()
+        up[j] += h
+        down[j] -= h
+        hessian[:, j] = (gradient(up) - gradient(down)) * (factor / (2 * h))
+    hessian = (hessian + hessian.T) / 2
+    if not np.all(np.isfinite(hessian)):
+        raise ValueError("The Hessian is not finite at the estimate (separated data?).")
+    return hessian
 
 
 class AggregateInferenceMixin(WaldInferenceMixin):

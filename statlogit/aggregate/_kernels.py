@@ -156,6 +156,7 @@ def _posterior(forward, backward, logp, counts_vec, tracked, implicit, digits, s
     n_tracked = tracked.shape[0]
     logq = np.full(n_classes, -np.inf)
     target = np.empty(n_tracked, dtype=np.int64)
+    terms = np.empty(n_states)
     for c in range(n_classes):
         ok = True
         for t in range(n_tracked):
@@ -166,7 +167,7 @@ def _posterior(forward, backward, logp, counts_vec, tracked, implicit, digits, s
             ok = False
         if not ok:
             continue
-        top = -np.inf
+        n_terms = 0
         for s in range(n_states):
             if forward[s] == -np.inf:
                 continue
@@ -179,25 +180,16 @@ def _posterior(forward, backward, logp, counts_vec, tracked, implicit, digits, s
                     break
                 w_index += diff * strides[t]
             if valid:
-                value = forward[s] + backward[w_index]
-                if value > top:
-                    top = value
+                terms[n_terms] = forward[s] + backward[w_index]
+                n_terms += 1
+        if n_terms == 0:
+            continue
+        top = np.max(terms[:n_terms])
         if top == -np.inf:
             continue
         total = 0.0
-        for s in range(n_states):
-            if forward[s] == -np.inf:
-                continue
-            w_index = 0
-            valid = True
-            for t in range(n_tracked):
-                diff = target[t] - digits[s, t]
-                if diff < 0:
-                    valid = False
-                    break
-                w_index += diff * strides[t]
-            if valid:
-                total += math.exp(forward[s] + backward[w_index] - top)
+        for r in range(n_terms):
+            total += math.exp(terms[r] - top)
         logq[c] = logp[c] + top + math.log(total)
     top = np.max(logq)
     norm = 0.0

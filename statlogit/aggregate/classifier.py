@@ -21,6 +21,7 @@ from statlogit.aggregate._inference import (
     Equilibration,
     check_aggregate_cov_type,
     frequency_correction,
+    numerical_hessian,
 )
 from statlogit.aggregate._llp import llp_loss_grad, logits
 from statlogit.aggregate.regressor import warn_if_bags_missing
@@ -63,9 +64,9 @@ class AggregateClassifier(AggregateInferenceMixin, ClassifierMixin, BaseEstimato
         (then predictions do not depend on the units of the features).
     fit_intercept : bool, default=True
     max_iter : int, default=1000
-        L-BFGS iteration limit.
+        Largest number of L-BFGS iterations (a ConvergenceWarning reports hitting it).
     tol : float, default=1e-10
-        L-BFGS gradient tolerance (standardised units).
+        Gradient tolerance of L-BFGS, in standardised feature units.
     cov_type : {"cluster", "nonrobust"}, default="cluster"
         Covariance of the (penalised) estimates: ``"cluster"`` the sandwich with bags
         as clusters, ``"nonrobust"`` the inverse Hessian (a likelihood covariance only
@@ -259,15 +260,8 @@ class AggregateClassifier(AggregateInferenceMixin, ClassifierMixin, BaseEstimato
             raise ValueError('cov_type="nonrobust" is a likelihood covariance: use '
                              'loss="exact", or cov_type="cluster".')
         k = params.shape[0]
-        hessian = np.empty((k, k))
-        for j in range(k):
-            step = HESSIAN_STEP * max(1.0, abs(params[j]))
-            up, down = params.copy(), params.copy()
-            up[j] += step
-            down[j] -= step
-            hessian[:, j] = (objective(up)[1] - objective(down)[1]) * total / (
-                2 * step * _loss_factor(self.C))
-        hessian = (hessian + hessian.T) / 2
+        hessian = numerical_hessian(lambda b: objective(b)[1], params, step=HESSIAN_STEP,
+                                    factor=total / _loss_factor(self.C))
         n_classes = self.classes_.shape[0]
         n_out = 1 if n_classes == 2 else n_classes
         p = Z.shape[1]

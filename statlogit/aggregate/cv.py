@@ -125,11 +125,8 @@ class AggregateRegressorCV(AggregateInferenceMixin, _AggregateBase):
 
     def __init__(self, rhos=None, cv=None, fit_intercept=True, alpha=0.0,
                  cov_type="cluster"):
-        self.rhos = rhos
-        self.cv = cv
-        self.fit_intercept = fit_intercept
-        self.alpha = alpha
-        self.cov_type = cov_type
+        self.rhos, self.cv = rhos, cv
+        self.fit_intercept, self.alpha, self.cov_type = fit_intercept, alpha, cov_type
 
     def fit(self, X, y, *, bags=None, groups=None, sample_weight=None):
         """Cross-validate ``rho`` over whole bags and refit on all of them.
@@ -217,6 +214,7 @@ class AggregateRegressorCV(AggregateInferenceMixin, _AggregateBase):
         Parameters
         ----------
         ax : matplotlib.axes.Axes, optional
+            Where to draw (default: the current axes).
 
         Returns
         -------

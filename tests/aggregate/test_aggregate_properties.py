@@ -124,6 +124,13 @@ def bag_mean_response(X, bags, rng):
     return raw
 
 
+def draw_problem(data, seed):
+    """A design, bag labels and a bag-constant response (all possibly malformed)."""
+    X = data.draw(designs())
+    bags = data.draw(bag_labels(np.shape(X)[0]))
+    return X, bags, bag_mean_response(X, bags, np.random.default_rng(seed))
+
+
 NAMES = ["X", "y", "bags", "sample_weight", "rho", "alpha", "cv", "rhos", "cov_type",
          "family", "max_iter", "tol", "features", "feature", "samples", "sample"]
 
@@ -140,11 +147,9 @@ def check_linear_fit(model, X, y):
 @FAST
 @given(data=st.data())
 def test_estimators_on_arbitrary_input(data):
-    X = data.draw(designs())
+    X, bags, y = draw_problem(data, seed=0)
     n = np.shape(X)[0]
-    bags = data.draw(bag_labels(n))
     rng = np.random.default_rng(0)
-    y = bag_mean_response(X, bags, rng)
     weights = data.draw(st.sampled_from([None, "ones", "negative", "nan", "zeros",
                                          "short", "ints"]))
     sw = {None: None, "ones": np.ones(n), "negative": -np.ones(n),
@@ -344,10 +349,7 @@ def test_privacy_functions(epsilon, k, psi, clip, n_samples):
 @FAST
 @given(data=st.data())
 def test_mechanism_and_path_on_arbitrary_input(data):
-    X = data.draw(designs())
-    n = np.shape(X)[0]
-    bags = data.draw(bag_labels(n))
-    y = bag_mean_response(X, bags, np.random.default_rng(3))
+    X, bags, y = draw_problem(data, seed=3)
     noisy = outcome(lambda: laplace_bag_mechanism(y, bags, 1.0, clip=(-3, 3),
                                                   random_state=0),
                     ["y", "bags", "epsilon", "clip"])
