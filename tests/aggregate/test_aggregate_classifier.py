@@ -179,3 +179,27 @@ def test_sklearn_common_checks_with_singleton_bags(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BagsMissingWarning)
         check(estimator)
+
+
+def test_bags_routed_to_classifier_in_cross_validation():
+    import sklearn
+    from sklearn.model_selection import GroupKFold, cross_val_score
+
+    X, y, rng = data(7, n=240)
+    bags = np.arange(240) // 6
+    cv = GroupKFold(4)
+    manual = [AggregateClassifier(loss="exact").fit(X[tr], y[tr], bags=bags[tr])
+              .score(X[te], y[te]) for tr, te in cv.split(X, y, bags)]
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = cross_val_score(AggregateClassifier(loss="exact").set_fit_request(bags=True),
+                                 X, y, cv=cv, params={"bags": bags, "groups": bags},
+                                 scoring="neg_log_loss")
+        accuracy = cross_val_score(AggregateClassifier(loss="exact").set_fit_request(
+            bags=True), X, y, cv=cv, params={"bags": bags, "groups": bags})
+    np.testing.assert_allclose(accuracy, manual, rtol=1e-12)
+    by_hand = []
+    for tr, te in cv.split(X, y, bags):
+        proba = AggregateClassifier(loss="exact").fit(X[tr], y[tr], bags=bags[tr]) \
+            .predict_proba(X[te])
+        by_hand.append(np.mean(np.log(proba[np.arange(len(te)), y[te]])))
+    np.testing.assert_allclose(routed, by_hand, rtol=1e-10)

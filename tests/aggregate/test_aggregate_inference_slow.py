@@ -48,3 +48,30 @@ def test_nonrobust_covers_the_conditional_mean():
         hits += (ci[:, 0] <= target) & (target <= ci[:, 1])
     coverage = hits / reps
     assert np.all(np.abs(coverage - 0.95) <= 0.02), coverage
+
+
+def test_glm_sandwich_coverage_between_bag_and_instance_level():
+    """Poisson GLM with rho=0.5: the bag-clustered sandwich covers the population
+    target, estimated once from a very large sample (2e5 bags)."""
+    from statlogit import AggregateGLMRegressor
+
+    k, theta = 4, np.array([0.3, 0.4, -0.3])
+
+    def draw(rng, n_bags):
+        bags = np.repeat(np.arange(n_bags), k)
+        X = rng.standard_normal((n_bags * k, 2))
+        counts = rng.poisson(np.exp(theta[0] + X @ theta[1:]))
+        return X, (np.bincount(bags, weights=counts) / k)[bags], bags
+
+    rng = np.random.default_rng(11)
+    X, y, bags = draw(rng, 200_000)
+    target = AggregateGLMRegressor(family="poisson", rho=0.5).fit(X, y, bags=bags)
+    target = target._params()
+    reps, hits = 1000, np.zeros(3)
+    for _ in range(reps):
+        X, y, bags = draw(rng, 300)
+        model = AggregateGLMRegressor(family="poisson", rho=0.5).fit(X, y, bags=bags)
+        ci = model.conf_int().to_numpy()
+        hits += (ci[:, 0] <= target) & (target <= ci[:, 1])
+    coverage = hits / reps
+    assert np.all(np.abs(coverage - 0.95) <= 0.02), coverage
