@@ -91,12 +91,6 @@ class Equilibration:
         return (back if np.all(np.isfinite(back)) else None), std_errors
 
 
-def _sandwich(bread_inv, scores, groups, observations_are_groups):
-    if observations_are_groups:
-        return sandwich_covariance(bread_inv, scores, cov_type="robust")
-    return sandwich_covariance(bread_inv, scores, cov_type="cluster", groups=groups)
-
-
 def linear_covariance(X, bags, ybar, weights, coef, intercept, *, rho, alpha,
                       fit_intercept, cov_type, coef_bag_level=None):
     r"""Covariance and standard errors of ``(intercept, coef)`` of the rho-estimator.
@@ -117,42 +111,43 @@ def linear_covariance(X, bags, ybar, weights, coef, intercept, *, rho, alpha,
     sizes = bags.sums(w)
     used = sizes > 0
     safe = np.where(used, sizes, 1.0)
-    z_bar = bags.sums(Z * w[:, None]) / safe[:, None]
+    weighted = Z * w[:, None]
+    z_sums = bags.sums(weighted)                      # K_a zbar_a
+    z_bar = z_sums / safe[:, None]
     f = Z @ eq.to_internal(coef, intercept)
     f_bar = bags.sums(w * f) / safe
     resid = np.where(used, ybar - f_bar, 0.0)
-    spread_z = Z - z_bar[bags.codes]
-    between = (z_bar * sizes[:, None]).T @ z_bar
-    bread = between + rho * (spread_z * w[:, None]).T @ spread_z
+    between = z_sums.T @ z_bar
+    bread = between + rho * (weighted.T @ Z - between)
     if alpha > 0:
         penalty = np.full(n_params, sizes.sum() * alpha) / np.append(
             [np.inf] if fit_intercept else [], eq.scale) ** 2
         bread += np.diag(penalty)
     bread_inv = scipy.linalg.pinvh(bread)
     m = int(np.sum(used))
+    if m <= n_params:
+        raise ValueError(f"Standard errors need more bags ({m}) than parameters "
+                         f"({n_params}).")
     if cov_type == "nonrobust":
-        if coef_bag_level is None or m <= n_params:
-            raise ValueError(
-                f'cov_type="nonrobust" estimates the noise variance from the bag-level '
-                f"fit and needs more bags ({m}) than parameters ({n_params}).")
+        if coef_bag_level is None:
+            raise ValueError('cov_type="nonrobust" estimates the noise variance from the '
+                             "bag-level fit, which has no unique solution here.")
         f0 = Z @ eq.to_internal(*coef_bag_level)
         r0 = np.where(used, ybar - bags.sums(w * f0) / safe, 0.0)
         sigma2 = float(sizes @ r0**2) / (m - n_params)
         cov = sigma2 * bread_inv @ between @ bread_inv
-    elif rho == 0:
-        if m <= n_params:
-            raise ValueError(f"Standard errors need more bags ({m}) than parameters "
-                             f"({n_params}).")
-        cov = _sandwich(bread_inv, (z_bar * (sizes * resid)[:, None])[used], None, True)
     else:
-        scores = w[:, None] * (Z * resid[bags.codes][:, None]
-                               - rho * spread_z * (f - f_bar[bags.codes])[:, None])
-        if X.shape[0] <= n_params or m < 2:
-            raise ValueError(f"Standard errors need more rows ({X.shape[0]}) than "
-                             f"parameters ({n_params}) and at least two bags.")
-        rows = w > 0
-        cov = _sandwich(bread_inv, scores[rows], bags.codes[rows], False)
-        cov *= frequency_correction(int(np.sum(rows)), float(w.sum()), n_params)
+        # bag sums of the instance scores w_i [z_i r_a - rho (z_i - zbar_a)(f_i - fbar_a)]
+        sums = z_sums * resid[:, None]
+        if rho > 0:
+            sums -= rho * (bags.sums(weighted * f[:, None]) - z_sums * f_bar[:, None])
+        cov = sandwich_covariance(bread_inv, sums[used], cov_type="robust")
+        if rho > 0:  # bags as clusters of instances: G/(G-1) (W-1)/(W-p), not m/(m-p)
+            total = float(w.sum())
+            if total <= n_params:
+                raise ValueError(f"Standard errors need a total weight ({total:g}) above "
+                                 f"the number of parameters ({n_params}).")
+            cov *= (m - n_params) * (total - 1) / ((m - 1) * (total - n_params))
     return eq.covariance_back(cov)
 
 
