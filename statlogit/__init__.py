@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 from statlogit import sketches  # noqa: E402
 from statlogit.aggregate import (  # noqa: E402
+    AggregateClassifier,
     AggregateGLMRegressor,
     AggregateRegressor,
     AggregateRegressorCV,
@@ -52,6 +53,7 @@ __all__ = [
     "CheckeredClassifier",
     # aggregate
     "AggregateRegressor", "AggregateRegressorCV", "AggregateGLMRegressor",
+    "AggregateClassifier",
     "aggregate_rho_path", "aggregate_risk", "debiased_bag_mse",
     "instance_vs_bag_snr_threshold", "laplace_bag_mechanism", "laplace_bag_scale",
     "optimal_bag_size", "optimal_rho", "private_aggregate_risk",

@@ -1,6 +1,10 @@
 """Learning from aggregate responses: bag vs instance losses, label-DP bags, risk theory
 (Javanmard et al., 2024)."""
 
+from statlogit.aggregate._bags import Bags, encode_bags
+from statlogit.aggregate._path import RhoPath, build_rho_path
+from statlogit.aggregate.classifier import AggregateClassifier
+from statlogit.aggregate.cv import AggregateRegressorCV, debiased_bag_mse
 from statlogit.aggregate.glm import (
     AggregateGLMRegressor,
 )
@@ -12,9 +16,8 @@ from statlogit.aggregate.privacy import (
 )
 from statlogit.aggregate.regressor import (
     AggregateRegressor,
-    AggregateRegressorCV,
+    BagsMissingWarning,
     aggregate_rho_path,
-    debiased_bag_mse,
 )
 from statlogit.aggregate.theory import (
     RiskDecomposition,
@@ -29,6 +32,7 @@ __all__ = [
     "aggregate_rho_path",
     "debiased_bag_mse",
     "AggregateGLMRegressor",
+    "AggregateClassifier",
     "RiskDecomposition",
     "aggregate_risk",
     "instance_vs_bag_snr_threshold",
@@ -37,4 +41,10 @@ __all__ = [
     "laplace_bag_scale",
     "optimal_bag_size",
     "private_aggregate_risk",
+    "BagsMissingWarning",
+    # documented building blocks (used by simulations/ and benchmarks/)
+    "Bags",
+    "encode_bags",
+    "RhoPath",
+    "build_rho_path",
 ]

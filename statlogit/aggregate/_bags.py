@@ -5,10 +5,11 @@ codes ``0..m-1`` in the order of the sorted unique labels, the bag sizes ``k_a``
 per-bag responses :math:`\\bar y_a`.
 """
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils.validation import check_array, column_or_1d
+from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 from statlogit.kernels.common import segment_sums
 
@@ -55,6 +56,20 @@ class Bags:
         return sums / (self.sizes if sums.ndim == 1 else self.sizes[:, None])
 
 
+def validated_X(estimator, X, *, reset=True):
+    """``X`` as C-contiguous float64 (``validate_data`` when an estimator is given);
+    every error names ``X`` (a ``ValueError``, or a ``TypeError`` for non-numbers)."""
+    try:
+        if estimator is None:
+            return check_array(X, dtype=np.float64, order="C", input_name="X")
+        return validate_data(estimator, X, dtype=np.float64, order="C", reset=reset)
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        if "X" not in message.split():
+            message = f"X is not usable: {message}"
+        raise (ValueError if isinstance(exc, ValueError) else TypeError)(message) from exc
+
+
 def singleton_bags(n_samples):
     """Every instance its own bag (the partition used when ``bags=None``)."""
     return Bags(np.arange(n_samples), np.arange(n_samples, dtype=np.int64),
@@ -88,6 +103,7 @@ def encode_bags(bags, n_samples, *, min_bags=2):
     Bags
     """
     _reject_empty_categories(bags)
+    _reject_mixed_types(bags)
     labels_in = np.asarray(bags)
     if labels_in.ndim != 1:
         raise ValueError(f"bags must be 1-dimensional; got shape {labels_in.shape}.")
@@ -113,6 +129,32 @@ def encode_bags(bags, n_samples, *, min_bags=2):
     return Bags(labels, codes, sizes)
 
 
+def _label_kind(value):
+    if isinstance(value, str | bytes | np.str_ | np.bytes_):
+        return "string"
+    if isinstance(value, numbers.Number | np.number | np.bool_):
+        return "number"
+    return type(value).__name__
+
+
+def _reject_mixed_types(bags):
+    """Labels must be all strings or all numbers (numpy would cast 1 to "1" silently)."""
+    if isinstance(bags, np.ndarray) and bags.dtype != object:
+        return
+    if getattr(getattr(bags, "dtype", None), "categories", None) is not None:
+        values = bags.dtype.categories.tolist()
+    elif getattr(getattr(bags, "dtype", None), "kind", "O") != "O":
+        return
+    else:
+        values = list(np.ravel(np.asarray(bags, dtype=object)))
+    kinds = {_label_kind(v) for v in values if v is not None}
+    if len(kinds) > 1:
+        raise ValueError(
+            f"bags mixes label types ({', '.join(sorted(kinds))}); use one type for "
+            "every bag label (e.g. convert them all with str())."
+        )
+
+
 def _reject_empty_categories(bags):
     categories = getattr(getattr(bags, "dtype", None), "categories", None)
     if categories is None:
@@ -135,8 +177,14 @@ def bag_responses(y, bags):
     per instance.
     """
     aligned = _align_series(y, bags)
-    values = check_array(column_or_1d(aligned, warn=True), ensure_2d=False,
-                         dtype=np.float64, input_name="y")
+    try:
+        values = check_array(column_or_1d(aligned, warn=True), ensure_2d=False,
+                             dtype=np.float64, input_name="y")
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        kind = ValueError if isinstance(exc, ValueError) else TypeError
+        raise kind(message if " y " in f" {message} " else
+                   f"y is not usable: {message}") from exc
     if values.shape[0] == bags.n_samples:
         return _means_of_constant(values, bags)
     if values.shape[0] == bags.n_bags:

@@ -17,61 +17,41 @@ its quasi-likelihood (the DLLP "proportion loss"). The bag-level loss is not con
 :math:`\theta`; it is minimised by L-BFGS with gradients from a numba kernel.
 """
 
-import warnings
-
 import numpy as np
 import scipy.optimize
-import scipy.special
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from statlogit._validation import check_scalar
+from statlogit._validation import check_sample_weight, check_scalar
 from statlogit.aggregate._bags import (
     bag_responses,
     encode_bags,
     resolve_bags_argument,
     singleton_bags,
+    validated_X,
 )
-from statlogit.aggregate._kernels import BINOMIAL, POISSON, bag_glm_loss_grad
+from statlogit.aggregate._glm import (
+    FAMILIES,
+    bag_csr,
+    check_range,
+    glm_covariance,
+    glm_objective,
+    inverse_link,
+    standardisation,
+    warn_if_failed,
+)
+from statlogit.aggregate._inference import (
+    AggregateInferenceMixin,
+    Equilibration,
+    check_aggregate_cov_type,
+)
+from statlogit.aggregate._kernels import BINOMIAL
+from statlogit.aggregate.regressor import warn_if_bags_missing
 
 __all__ = ["AggregateGLMRegressor", "glm_objective"]
 
-FAMILIES = {"binomial": BINOMIAL, "poisson": POISSON}
 
-
-def _inverse_link(eta, family):
-    return scipy.special.expit(eta) if family == BINOMIAL else np.exp(eta)
-
-
-def glm_objective(params, X, order, bag_ptr, ybar, family, rho, alpha, fit_intercept):
-    """Objective and gradient in ``params = (coef, intercept?)`` for L-BFGS."""
-    n, p = X.shape
-    coef = params[:p]
-    intercept = params[p] if fit_intercept else 0.0
-    loss, grad_eta = bag_glm_loss_grad(X @ coef + intercept, order, bag_ptr, ybar,
-                                       family, rho)
-    value = loss / n + alpha * coef @ coef
-    grad = X.T @ grad_eta / n + 2.0 * alpha * coef
-    if fit_intercept:
-        grad = np.append(grad, grad_eta.sum() / n)
-    return value, grad
-
-
-def _csr(bags):
-    order = np.argsort(bags.codes, kind="stable").astype(np.int64)
-    bag_ptr = np.concatenate([[0], np.cumsum(bags.sizes)]).astype(np.int64)
-    return order, bag_ptr
-
-
-def _check_range(ybar, family):
-    if family == BINOMIAL and (np.any(ybar < 0) or np.any(ybar > 1)):
-        raise ValueError("family='binomial' needs bag responses (proportions) in [0, 1].")
-    if family == POISSON and np.any(ybar < 0):
-        raise ValueError("family='poisson' needs non-negative bag responses (mean counts).")
-
-
-class AggregateGLMRegressor(RegressorMixin, BaseEstimator):
+class AggregateGLMRegressor(AggregateInferenceMixin, RegressorMixin, BaseEstimator):
     r"""GLM fitted from bag-mean responses (binary or count), bag-level to instance-level.
 
     Minimises (by L-BFGS, numba gradients)
@@ -103,7 +83,13 @@ class AggregateGLMRegressor(RegressorMixin, BaseEstimator):
     max_iter : int, default=1000
         L-BFGS iteration limit.
     tol : float, default=1e-10
-        L-BFGS projected-gradient tolerance.
+        L-BFGS projected-gradient tolerance (in standardised units: the features are
+        centred and scaled internally, so the fit does not depend on their units).
+    cov_type : {"cluster", "nonrobust"}, default="cluster"
+        ``"cluster"``: sandwich with bags as clusters (statsmodels' small-sample
+        factor); ``"nonrobust"``: inverse Hessian, the model-based covariance for
+        Poisson bag totals and singleton bags (for binomial bags the loss is a
+        quasi-likelihood: use ``"cluster"``).
 
     Attributes
     ----------
@@ -111,26 +97,33 @@ class AggregateGLMRegressor(RegressorMixin, BaseEstimator):
     intercept_ : float
     n_iter_ : int
     n_bags_ : int
+    bag_sizes_ : numpy.ndarray of shape (n_bags,)
+        Bag sizes (total sample weight per bag).
+    cov_, std_errors_, param_names_
+        As in :class:`AggregateRegressor` (``(intercept, *coef)``).
     n_features_in_ : int
     """
 
+    __metadata_request__fit = {"groups": False}
+
     def __init__(self, family="binomial", rho=0.0, fit_intercept=True, alpha=0.0,
-                 max_iter=1000, tol=1e-10):
+                 max_iter=1000, tol=1e-10, cov_type="cluster"):
         self.family = family
         self.rho = rho
         self.fit_intercept = fit_intercept
         self.alpha = alpha
         self.max_iter = max_iter
         self.tol = tol
+        self.cov_type = cov_type
 
     def _family_code(self):
-        if self.family not in FAMILIES:
+        if not isinstance(self.family, str) or self.family not in FAMILIES:
             raise ValueError(
                 f"family must be one of {sorted(FAMILIES)}; got {self.family!r}."
             )
         return FAMILIES[self.family]
 
-    def fit(self, X, y, *, bags=None, groups=None):
+    def fit(self, X, y, *, bags=None, groups=None, sample_weight=None):
         """Fit from bag-level responses.
 
         Parameters
@@ -142,6 +135,8 @@ class AggregateGLMRegressor(RegressorMixin, BaseEstimator):
             for ``"poisson"``).
         bags, groups : array-like of shape (n_samples,), optional
             Bag labels (``groups`` is an alias); ``None`` means singleton bags.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative instance weights (integer weights equal repeated rows).
 
         Returns
         -------
@@ -152,45 +147,51 @@ class AggregateGLMRegressor(RegressorMixin, BaseEstimator):
         alpha = check_scalar(self.alpha, name="alpha", lower=0.0)
         max_iter = check_scalar(self.max_iter, name="max_iter", lower=1, integer=True)
         tol = check_scalar(self.tol, name="tol", lower=0.0, include_lower=False)
-        X = validate_data(self, X, dtype=np.float64, order="C")
+        cov_type = check_aggregate_cov_type(self.cov_type)
+        X = validated_X(self, X)
         labels = resolve_bags_argument(bags, groups)
         coded = singleton_bags(X.shape[0]) if labels is None else encode_bags(
             labels, X.shape[0])
         ybar = bag_responses(y, coded)
-        _check_range(ybar, family)
-        order, bag_ptr = _csr(coded)
-        start = self._start(X.shape[1], coded, ybar, family)
+        check_range(ybar, family)
+        weights = (np.ones(X.shape[0]) if sample_weight is None
+                   else check_sample_weight(sample_weight, X.shape[0]))
+        warn_if_bags_missing(labels, rho, type(self).__name__, neutral=None)
+        shift, scale = standardisation(X, self.fit_intercept)
+        Z = (X - shift) / scale
+        order, bag_ptr = bag_csr(coded)
+        with np.errstate(over="ignore", divide="ignore"):
+            penalty = np.minimum(alpha / scale**2, 1e300) if alpha > 0 else 0.0
+        args = (Z, order, bag_ptr, ybar, family, rho, penalty, self.fit_intercept, weights)
         result = scipy.optimize.minimize(
-            glm_objective, start, jac=True, method="L-BFGS-B",
-            args=(X, order, bag_ptr, ybar, family, rho, alpha, self.fit_intercept),
+            glm_objective, self._start(X.shape[1], coded, ybar, family, weights),
+            jac=True, method="L-BFGS-B", args=args,
             options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20},
         )
-        self._warn_if_failed(result, max_iter)
+        warn_if_failed(result, max_iter)
         p = X.shape[1]
-        self.coef_ = result.x[:p].copy()
-        self.intercept_ = float(result.x[p]) if self.fit_intercept else 0.0
+        self.coef_ = result.x[:p] / scale
+        self.intercept_ = (float(result.x[p] - self.coef_ @ shift) if self.fit_intercept
+                           else 0.0)
         self.n_iter_ = int(result.nit)
         self.n_bags_ = coded.n_bags
+        self.bag_sizes_ = coded.sums(weights)
+        eq = Equilibration(shift, scale, self.fit_intercept)
+        # internal order (coef, intercept) -> (intercept, coef)
+        perm = np.r_[p, :p] if self.fit_intercept else np.arange(p)
+        self._set_inference(lambda: eq.covariance_back(glm_covariance(
+            result.x, *args, coded.codes, cov_type)[np.ix_(perm, perm)]))
         return self
 
-    def _start(self, p, bags, ybar, family):
+    def _start(self, p, bags, ybar, family, weights):
         if not self.fit_intercept:
             return np.zeros(p)
-        mean = np.clip(bags.sizes @ ybar / bags.sizes.sum(), 1e-6, None)
+        sizes = bags.sums(weights)
+        mean = np.clip(sizes @ ybar / sizes.sum(), 1e-6, None)
         if family == BINOMIAL:
             mean = min(mean, 1.0 - 1e-6)
-        link = scipy.special.logit(mean) if family == BINOMIAL else np.log(mean)
+        link = np.log(mean / (1 - mean)) if family == BINOMIAL else np.log(mean)
         return np.append(np.zeros(p), link)
-
-    @staticmethod
-    def _warn_if_failed(result, max_iter):
-        if not np.all(np.isfinite(result.x)):
-            raise ValueError("L-BFGS diverged (non-finite coefficients); add alpha > 0.")
-        if result.nit >= max_iter:
-            warnings.warn(
-                f"L-BFGS did not converge in {result.nit} iterations (max_iter="
-                f"{max_iter}); increase max_iter or alpha.", ConvergenceWarning,
-                stacklevel=3)
 
     def predict(self, X):
         """Instance means :math:`g^{-1}(x_i^\\top\\hat\\theta + \\hat c)`.
@@ -204,8 +205,8 @@ class AggregateGLMRegressor(RegressorMixin, BaseEstimator):
         numpy.ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
-        return _inverse_link(X @ self.coef_ + self.intercept_, self._family_code())
+        X = validated_X(self, X, reset=False)
+        return inverse_link(X @ self.coef_ + self.intercept_, self._family_code())
 
     def predict_bags(self, X, bags):
         """Bag aggregates :math:`\\bar\\mu_a`, ordered as the sorted unique bags.

@@ -62,7 +62,10 @@ def laplace_bag_scale(bag_sizes, epsilon, clip):
     """
     epsilon = _check_epsilon(epsilon)
     lo, hi = _check_clip(clip)
-    sizes = np.asarray(bag_sizes, dtype=float)
+    if np.ndim(bag_sizes) == 0:
+        sizes = as_float_array([bag_sizes], name="bag_sizes", ndim=1)[0]
+    else:
+        sizes = as_float_array(bag_sizes, name="bag_sizes", ndim=1)
     if np.any(sizes < 1):
         raise ValueError("bag_sizes must all be at least 1.")
     return (hi - lo) / (sizes * epsilon)
@@ -135,7 +138,12 @@ def private_aggregate_risk(psi, k, rho, *, epsilon, n_samples, clip_constant=2.2
     C = check_scalar(clip_constant, name="clip_constant", lower=0.0, include_lower=False)
     half_width = C * np.sqrt(np.log(n_samples))
     scale = laplace_bag_scale(np.maximum(k, 1.0), epsilon, (-half_width, half_width))
-    return aggregate_risk(psi, k, rho, snr=snr, sigma2=sigma2, dp_noise_var=2.0 * scale**2)
+    with np.errstate(over="ignore"):
+        noise_var = 2.0 * np.asarray(scale) ** 2
+    if not np.all(np.isfinite(noise_var)):
+        raise ValueError(f"epsilon={epsilon:g} is too small: the Laplace noise variance "
+                         "overflows float64; use a larger epsilon.")
+    return aggregate_risk(psi, k, rho, snr=snr, sigma2=sigma2, dp_noise_var=noise_var)
 
 
 def optimal_bag_size(psi, rho, *, epsilon, n_samples, clip_constant=2.2, snr=1.0,

@@ -20,36 +20,41 @@ f_i)^2` equals :math:`L_{bag} + R` exactly, also with unequal bags: ``rho=0`` is
 bag-level loss, ``rho=1`` the instance-level loss.
 """
 
-from dataclasses import dataclass
+import warnings
 
 import numpy as np
-import scipy.linalg
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.model_selection import GroupKFold
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from statlogit._validation import check_scalar
+from statlogit._validation import check_sample_weight, check_scalar
 from statlogit.aggregate._bags import (
     bag_responses,
     encode_bags,
     resolve_bags_argument,
     singleton_bags,
-    subset_bags,
+    validated_X,
 )
+from statlogit.aggregate._inference import (
+    AggregateInferenceMixin,
+    check_aggregate_cov_type,
+    linear_covariance,
+)
+from statlogit.aggregate._path import build_rho_path
 
 __all__ = [
     "AggregateRegressor",
-    "AggregateRegressorCV",
+    "BagsMissingWarning",
     "aggregate_rho_path",
-    "debiased_bag_mse",
 ]
 
-#: Rows per block when forming the centred Gram matrix (no copy of X is made).
-GRAM_BLOCK_ROWS = 65_536
-#: Relative gap under which CV scores count as tied (the first rho in the grid wins).
-TIE_RTOL = 1e-10
-#: Smallest pivot 1 + (rho - 1) lambda accepted before a rho is called infeasible.
-PIVOT_TOL = 1e-10
+
+class BagsMissingWarning(UserWarning):
+    """``fit`` was called without bags although ``rho`` makes them matter.
+
+    Inside ``cross_val_score``, ``GridSearchCV`` or a ``Pipeline`` this means the bags
+    were not routed: enable metadata routing and call ``set_fit_request(bags=True)``
+    (see the family page).
+    """
 
 
 def _check_rho(rho, name="rho"):
@@ -60,115 +65,19 @@ def _check_alpha(alpha):
     return check_scalar(alpha, name="alpha", lower=0.0)
 
 
-# --------------------------------------------------------------------------- path
+def warn_if_bags_missing(labels, rho, estimator_name, neutral=1.0):
+    """Warn when no bags were given and that changes the fit (``rho != neutral``).
 
-
-@dataclass
-class RhoPath:
-    r"""One generalised eigendecomposition serving every :math:`\rho`.
-
-    With :math:`H = X^\top X + n\alpha I` (centred when there is an intercept),
-    :math:`A_2 = X^\top(I-P)X` the within-bag scatter and :math:`b = X^\top P y`,
-    the pencil :math:`A_2 v = \lambda H v` with :math:`V^\top H V = I` gives
-    :math:`A_1 + n\alpha I + \rho A_2 = V^{-\top}(I + (\rho-1)\Lambda)V^{-1}`, so
-
-    .. math:: \hat\theta_\rho = V \operatorname{diag}\bigl(1/(1 + (\rho-1)\lambda_j)\bigr)
-              V^\top b ,
-
-    :math:`O(p^2)` per :math:`\rho` after the :math:`O(p^3)` decomposition. Directions
-    outside the range of :math:`H` (a rank-deficient design with ``alpha=0``) are
-    dropped, which gives the minimum-norm solution.
-
-    Attributes
-    ----------
-    basis : numpy.ndarray of shape (p, r)
-        :math:`V`, restricted to the numerical range of :math:`H`.
-    eigenvalues : numpy.ndarray of shape (r,)
-        :math:`\lambda_j \in [0, 1]`, the share of within-bag scatter per direction.
-    projected_target : numpy.ndarray of shape (r,)
-        :math:`V^\top b`.
-    x_mean : numpy.ndarray of shape (p,)
-        Column means of ``X`` (zeros without intercept).
-    y_mean : float
-        Size-weighted mean of the bag responses (zero without intercept).
+    ``neutral=None``: every fit depends on the bags, so always warn without them.
     """
-
-    basis: np.ndarray
-    eigenvalues: np.ndarray
-    projected_target: np.ndarray
-    x_mean: np.ndarray
-    y_mean: float
-
-    @property
-    def rank(self):
-        return self.basis.shape[1]
-
-    def pivots(self, rhos):
-        """The pivots :math:`1 + (\\rho-1)\\lambda_j`, shape (len(rhos), r)."""
-        return 1.0 + (np.asarray(rhos, dtype=float)[:, None] - 1.0) * self.eigenvalues
-
-    def feasible(self, rhos):
-        """Whether the objective has a unique minimiser at each ``rho``."""
-        return np.all(self.pivots(rhos) > PIVOT_TOL, axis=1)
-
-    def coefs(self, rhos):
-        """Coefficients and intercepts for every ``rho``: (len(rhos), p), (len(rhos),).
-
-        Raises
-        ------
-        ValueError
-            If some ``rho`` has no unique minimiser (bag-level loss with fewer bags
-            than features).
-        """
-        rhos = np.asarray(rhos, dtype=float)
-        bad = ~self.feasible(rhos)
-        if np.any(bad):
-            raise ValueError(
-                f"rho={rhos[bad][0]:g} has no unique minimiser: the bag-mean design "
-                "is rank deficient (fewer bags than features, or collinear bag "
-                "means). Use rho > 0, alpha > 0 or more bags."
-            )
-        coefs = (self.projected_target / self.pivots(rhos)) @ self.basis.T
-        return coefs, self.y_mean - coefs @ self.x_mean
-
-
-def _centred_gram(X, shift):
-    """:math:`\\sum_i (x_i - s)(x_i - s)^\\top` block by block, without copying X."""
-    if not np.any(shift):
-        return X.T @ X
-    gram = np.zeros((X.shape[1], X.shape[1]))
-    for start in range(0, X.shape[0], GRAM_BLOCK_ROWS):
-        block = X[start:start + GRAM_BLOCK_ROWS] - shift
-        gram += block.T @ block
-    return gram
-
-
-def _range_basis(H):
-    """:math:`W` with :math:`W^\\top H W = I` on the numerical range of PSD ``H``."""
-    values, vectors = scipy.linalg.eigh(H)
-    top = max(values[-1], 0.0) if values.size else 0.0
-    keep = values > top * H.shape[0] * np.finfo(float).eps
-    return vectors[:, keep] / np.sqrt(values[keep])
-
-
-def build_rho_path(X, ybar, bags, *, fit_intercept=True, alpha=0.0):
-    """Form the two Gram matrices once and decompose the pencil (see :class:`RhoPath`).
-
-    ``X`` is C-contiguous float64 (n, p), ``ybar`` the per-bag responses (m,).
-    """
-    n, p = X.shape
-    x_mean = X.mean(axis=0) if fit_intercept else np.zeros(p)
-    y_mean = float(bags.sizes @ ybar / n) if fit_intercept else 0.0
-    centred_sums = bags.sums(X) - bags.sizes[:, None] * x_mean
-    between = centred_sums.T @ (centred_sums / bags.sizes[:, None])
-    total = _centred_gram(X, x_mean)
-    within = total - between
-    H = total + n * alpha * np.eye(p)
-    W = _range_basis(H)
-    lam, E = scipy.linalg.eigh(W.T @ within @ W) if W.size else (np.zeros(0), np.zeros((0, 0)))
-    basis = W @ E
-    target = centred_sums.T @ (ybar - y_mean)
-    return RhoPath(basis, np.clip(lam, 0.0, 1.0), basis.T @ target, x_mean, y_mean)
+    if labels is None and (neutral is None or rho != neutral):
+        warnings.warn(
+            f"{estimator_name}.fit got no bags (nor groups): every row is its own bag, "
+            f"so rho={rho:g} has no effect. Pass fit(X, y, bags=...); inside "
+            "cross_val_score / GridSearchCV / Pipeline enable "
+            "sklearn.set_config(enable_metadata_routing=True), call "
+            "set_fit_request(bags=True) and pass params={'bags': bags}.",
+            BagsMissingWarning, stacklevel=3)
 
 
 def aggregate_rho_path(X, y, bags, rhos, *, fit_intercept=True, alpha=0.0):
@@ -196,58 +105,30 @@ def aggregate_rho_path(X, y, bags, rhos, *, fit_intercept=True, alpha=0.0):
     coefs : numpy.ndarray of shape (n_rhos, n_features)
     intercepts : numpy.ndarray of shape (n_rhos,)
     """
-    X, bags, ybar = _validated_problem(None, X, y, bags)
+    X, bags, ybar, weights = validated_problem(None, X, y, bags)
     rhos = np.array([_check_rho(r, "rhos") for r in np.ravel(rhos)])
+    if rhos.size == 0:
+        raise ValueError("rhos is empty; give at least one rho >= 0.")
     path = build_rho_path(X, ybar, bags, fit_intercept=fit_intercept,
                           alpha=_check_alpha(alpha))
     return path.coefs(rhos)
 
 
-def _validated_problem(estimator, X, y, bags, *, reset=True):
-    """Validate ``X`` (through ``validate_data`` when an estimator is given)."""
-    if estimator is None:
-        X = check_array(X, dtype=np.float64, order="C")
-    else:
-        X = validate_data(estimator, X, dtype=np.float64, order="C", reset=reset)
-    coded = singleton_bags(X.shape[0]) if bags is None else encode_bags(bags, X.shape[0])
-    return X, coded, bag_responses(y, coded)
+def validated_problem(estimator, X, y, bags, sample_weight=None):
+    """Validate ``X`` (through ``validate_data`` when an estimator is given), bags, y.
 
-
-def debiased_bag_mse(ybar, fbar, sizes):
-    r"""Estimate the instance-level mean squared error from bag aggregates only.
-
-    For a fixed predictor with instance errors :math:`e_i = y_i - f_i` of mean
-    :math:`\mu` and variance :math:`v`, the bag residual :math:`r_a = \bar y_a -
-    \bar f_a` has :math:`E[k_a r_a^2] = v + k_a\mu^2`, while the instance MSE is
-    :math:`v + \mu^2`. Hence
-
-    .. math:: \widehat{\mathrm{MSE}} = \frac1m\sum_a k_a r_a^2
-              - \Bigl(\frac1m\sum_a (k_a - 1)\Bigr)\hat\mu^2,
-              \qquad \hat\mu = \frac{\sum_a k_a r_a}{\sum_a k_a},
-
-    unbiased up to the :math:`O(1/n)` bias of :math:`\hat\mu^2`. With equal bags it is
-    the debiased square loss :math:`\overline{k r^2} - (k-1)\bar r^2`.
-
-    Parameters
-    ----------
-    ybar : array-like of shape (m,)
-        Observed bag responses.
-    fbar : array-like of shape (m,) or (m, n_models)
-        Bag means of the predictions (one column per model).
-    sizes : array-like of shape (m,)
-        Bag sizes.
-
-    Returns
-    -------
-    float or numpy.ndarray of shape (n_models,)
+    Returns ``X`` (C-contiguous float64), the encoded bags, the per-bag responses and
+    the instance weights (``None`` when unweighted).
     """
-    ybar = np.asarray(ybar, dtype=float)
-    fbar = np.asarray(fbar, dtype=float)
-    sizes = np.asarray(sizes, dtype=float)
-    resid = (ybar if fbar.ndim == 1 else ybar[:, None]) - fbar
-    weights = sizes if fbar.ndim == 1 else sizes[:, None]
-    mu = np.sum(weights * resid, axis=0) / np.sum(sizes)
-    return np.mean(weights * resid**2, axis=0) - np.mean(sizes - 1.0) * mu**2
+    X = validated_X(estimator, X)
+    coded = singleton_bags(X.shape[0]) if bags is None else encode_bags(bags, X.shape[0])
+    ybar = bag_responses(y, coded)
+    if sample_weight is None:
+        return X, coded, ybar, None
+    weights = check_sample_weight(sample_weight, X.shape[0])
+    if not np.any(coded.sums(weights) > 0):
+        raise ValueError("sample_weight is zero on every bag; give positive weights.")
+    return X, coded, ybar, weights
 
 
 # ---------------------------------------------------------------------- estimators
@@ -255,6 +136,10 @@ def debiased_bag_mse(ybar, fbar, sizes):
 
 class _AggregateBase(RegressorMixin, BaseEstimator):
     """Prediction shared by the linear aggregate estimators."""
+
+    # ``groups`` (alias of ``bags``) is not requested by default under metadata
+    # routing, so params={"bags": b, "groups": b} feeds the splitter and fit once each.
+    __metadata_request__fit = {"groups": False}
 
     def predict(self, X):
         """Instance-level predictions :math:`x_i^\\top\\hat\\theta + \\hat c`.
@@ -268,7 +153,7 @@ class _AggregateBase(RegressorMixin, BaseEstimator):
         numpy.ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
+        X = validated_X(self, X, reset=False)
         return X @ self.coef_ + self.intercept_
 
     def predict_bags(self, X, bags):
@@ -287,14 +172,14 @@ class _AggregateBase(RegressorMixin, BaseEstimator):
         predictions = self.predict(X)
         return encode_bags(bags, predictions.shape[0], min_bags=1).means(predictions)
 
-    def _store(self, bags, coef, intercept):
+    def _store(self, bags, coef, intercept, weights=None):
         self.coef_ = coef
         self.intercept_ = float(intercept)
         self.n_bags_ = bags.n_bags
-        self.bag_sizes_ = bags.sizes.copy()
+        self.bag_sizes_ = bags.sizes.copy() if weights is None else bags.sums(weights)
 
 
-class AggregateRegressor(_AggregateBase):
+class AggregateRegressor(AggregateInferenceMixin, _AggregateBase):
     r"""Linear regression from bag-mean responses, bag-level to instance-level.
 
     Minimises, in closed form,
@@ -323,6 +208,16 @@ class AggregateRegressor(_AggregateBase):
         never penalises it).
     alpha : float, default=0.0
         Ridge penalty on the slopes.
+    cov_type : {"cluster", "nonrobust"}, default="cluster"
+        Covariance of the estimates. ``"cluster"``: sandwich with bags as clusters and
+        statsmodels' small-sample factor (at ``rho=1`` statsmodels ``OLS`` of the
+        broadcast bag means with ``cov_type="cluster"``; at ``rho=0``, where only the
+        bag means enter, statsmodels ``WLS`` of bag means with weights = bag sizes and
+        ``cov_type="HC1"``). ``"nonrobust"``: model-based under homoskedastic instance
+        noise, :math:`\hat\sigma^2 H^{-1}A_1H^{-1}` with :math:`\hat\sigma^2` from the
+        bag-level fit (at ``rho=0`` statsmodels' nonrobust ``WLS``). For ``rho > 0``
+        it covers :math:`E[\hat\theta_\rho \mid X]` (conditional on ``X``);
+        ``"cluster"`` also covers the population limit.
 
     Attributes
     ----------
@@ -331,9 +226,17 @@ class AggregateRegressor(_AggregateBase):
     n_bags_ : int
         Number of bags seen in ``fit``.
     bag_sizes_ : numpy.ndarray of shape (n_bags,)
-        Their sizes, in the order of the sorted unique bag labels.
+        Their sizes (total sample weight), in the order of the sorted unique bag labels.
     rank_ : int
-        Numerical rank of the (centred, ridge-augmented) Gram matrix.
+        Numerical rank of the centred, column-equilibrated design (decided from its
+        singular values as ``numpy.linalg.lstsq`` does).
+    cov_ : numpy.ndarray of shape (n_params, n_params) or None
+        Covariance of ``(intercept_, *coef_)`` (``None`` when it cannot be estimated,
+        e.g. fewer bags than parameters; ``conf_int`` then says why).
+    std_errors_ : numpy.ndarray of shape (n_params,) or None
+        Square roots of the diagonal of ``cov_``.
+    param_names_ : list of str
+        ``"intercept"`` (with ``fit_intercept``) and the feature names.
     n_features_in_ : int
     feature_names_in_ : numpy.ndarray
         Only with pandas input.
@@ -358,12 +261,13 @@ class AggregateRegressor(_AggregateBase):
     (20,)
     """
 
-    def __init__(self, rho=1.0, fit_intercept=True, alpha=0.0):
+    def __init__(self, rho=1.0, fit_intercept=True, alpha=0.0, cov_type="cluster"):
         self.rho = rho
         self.fit_intercept = fit_intercept
         self.alpha = alpha
+        self.cov_type = cov_type
 
-    def fit(self, X, y, *, bags=None, groups=None):
+    def fit(self, X, y, *, bags=None, groups=None, sample_weight=None):
         """Fit from bag-level responses.
 
         Parameters
@@ -384,146 +288,46 @@ class AggregateRegressor(_AggregateBase):
         groups : array-like of shape (n_samples,), optional
             Alias of ``bags``, so that scikit-learn group splitters and metadata
             routing pass the same array to the splitter and to ``fit``.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative instance weights (integer weights equal repeated rows).
 
         Returns
         -------
         self
+
+        Warns
+        -----
+        BagsMissingWarning
+            When neither ``bags`` nor ``groups`` is given and ``rho != 1`` (each row is
+            then its own bag, and ``rho`` has no effect).
         """
         rho = _check_rho(self.rho)
-        X, bags, ybar = _validated_problem(self, X, y, resolve_bags_argument(bags, groups))
-        path = build_rho_path(X, ybar, bags, fit_intercept=self.fit_intercept,
-                              alpha=_check_alpha(self.alpha))
-        coefs, intercepts = path.coefs([rho])
-        self._store(bags, coefs[0], intercepts[0])
-        self.rank_ = path.rank
-        return self
-
-
-class AggregateRegressorCV(_AggregateBase):
-    r""":class:`AggregateRegressor` with ``rho`` chosen by cross-validation over bags.
-
-    Each fold holds out whole bags. Only aggregates are needed to score: for every
-    :math:`\rho` the held-out bags are scored by the debiased bag criterion
-    :func:`debiased_bag_mse`, an estimate of the instance-level test MSE. The
-    training fits of a fold share one eigendecomposition for the whole grid. The
-    chosen ``rho_`` minimises the mean criterion (ties, e.g. with bags of size one
-    where every ``rho`` gives the same fit, go to the first in the grid); the model is
-    then refitted on all bags.
-
-    Parameters
-    ----------
-    rhos : array-like, default=None
-        Grid of :math:`\rho \ge 0`; ``None`` means 21 points on [0, 1].
-    cv : int or group splitter, default=None
-        ``None`` means ``GroupKFold(5)``; an int ``K`` means ``GroupKFold(K)``;
-        any splitter with ``split(X, y, groups)`` that keeps bags whole.
-    fit_intercept : bool, default=True
-    alpha : float, default=0.0
-        Ridge penalty on the slopes.
-
-    Attributes
-    ----------
-    rho_ : float
-        The selected :math:`\rho`.
-    rhos_ : numpy.ndarray of shape (n_rhos,)
-    cv_scores_ : numpy.ndarray of shape (n_splits, n_rhos)
-        Debiased held-out criterion per fold (``inf`` where a ``rho`` is infeasible
-        on a fold's training bags, e.g. ``rho=0`` with fewer bags than features).
-    cv_mean_, cv_se_ : numpy.ndarray of shape (n_rhos,)
-        Mean over folds and its standard error.
-    coef_, intercept_, n_bags_, bag_sizes_, rank_, n_features_in_
-        As in :class:`AggregateRegressor`, for the refit at ``rho_``.
-    """
-
-    def __init__(self, rhos=None, cv=None, fit_intercept=True, alpha=0.0):
-        self.rhos = rhos
-        self.cv = cv
-        self.fit_intercept = fit_intercept
-        self.alpha = alpha
-
-    def fit(self, X, y, *, bags=None, groups=None):
-        """Cross-validate ``rho`` over whole bags and refit on all of them.
-
-        Parameters
-        ----------
-        X, y, bags, groups
-            As in :meth:`AggregateRegressor.fit`; bags are required here.
-
-        Returns
-        -------
-        self
-        """
-        labels = resolve_bags_argument(bags, groups)
-        if labels is None:
-            raise ValueError("AggregateRegressorCV needs bags= (or groups=) to split.")
-        rhos = self._rho_grid()
         alpha = _check_alpha(self.alpha)
-        X, bags, ybar = _validated_problem(self, X, y, labels)
-        scores = np.array([self._fold_scores(X, ybar, bags, rows, alpha, rhos)
-                           for rows in self._splits(X, bags)])
-        self.rhos_, self.cv_scores_ = rhos, scores
-        finite = np.all(np.isfinite(scores), axis=0)
-        self.cv_mean_ = np.where(finite, scores.mean(axis=0), np.inf)
-        spread = np.std(np.where(finite, scores, 0.0), axis=0, ddof=1)
-        self.cv_se_ = np.where(finite, spread / np.sqrt(scores.shape[0]), np.inf)
-        if not np.any(finite):
-            raise ValueError("No rho in the grid is feasible on every fold; add rho > 0.")
-        best = np.min(self.cv_mean_)
-        self.rho_ = float(rhos[np.flatnonzero(self.cv_mean_ <= best + TIE_RTOL * abs(best))[0]])
-        path = build_rho_path(X, ybar, bags, fit_intercept=self.fit_intercept,
-                              alpha=alpha)
-        coefs, intercepts = path.coefs([self.rho_])
-        self._store(bags, coefs[0], intercepts[0])
-        self.rank_ = path.rank
+        cov_type = check_aggregate_cov_type(self.cov_type)
+        labels = resolve_bags_argument(bags, groups)
+        X, bags, ybar, weights = validated_problem(self, X, y, labels, sample_weight)
+        warn_if_bags_missing(labels, rho, type(self).__name__)
+        fit_linear(self, X, bags, ybar, weights, rho, alpha, cov_type)
         return self
 
-    def _rho_grid(self):
-        rhos = np.linspace(0.0, 1.0, 21) if self.rhos is None else np.ravel(self.rhos)
-        if len(rhos) == 0:
-            raise ValueError("rhos is empty; give at least one rho >= 0.")
-        return np.array([_check_rho(r, "rhos") for r in rhos])
 
-    def _splits(self, X, bags):
-        cv = self.cv
-        if cv is None or isinstance(cv, int | np.integer):
-            cv = GroupKFold(5 if cv is None else int(cv))
-        if not hasattr(cv, "split"):
-            raise ValueError(f"cv must be None, an int or a group splitter; got {cv!r}.")
-        return list(cv.split(X, None, bags.codes))
+def fit_linear(estimator, X, bags, ybar, weights, rho, alpha, cov_type):
+    """Solve at ``rho`` and store coefficients, rank and inference on ``estimator``."""
+    path = build_rho_path(X, ybar, bags, fit_intercept=estimator.fit_intercept,
+                          alpha=alpha, sample_weight=weights)
+    coefs, intercepts = path.coefs([rho])
+    estimator._store(bags, coefs[0], intercepts[0], weights)
+    estimator.rank_ = path.rank
+    bag_level = None
+    if cov_type == "nonrobust" and path.feasible([0.0])[0]:
+        zero = path.coefs([0.0])
+        bag_level = (zero[0][0], zero[1][0])
 
-    def _fold_scores(self, X, ybar, bags, rows, alpha, rhos):
-        train, test = rows
-        train_bags, train_idx = subset_bags(bags, train)
-        test_bags, test_idx = subset_bags(bags, test)
-        path = build_rho_path(X[train], ybar[train_idx], train_bags,
-                              fit_intercept=self.fit_intercept, alpha=alpha)
-        ok = path.feasible(rhos)
-        scores = np.full(rhos.shape[0], np.inf)
-        if np.any(ok):
-            coefs, intercepts = path.coefs(rhos[ok])
-            fbar = test_bags.means(X[test] @ coefs.T + intercepts)
-            scores[ok] = debiased_bag_mse(ybar[test_idx], fbar, test_bags.sizes)
-        return scores
+    def compute():
+        return linear_covariance(X, bags, ybar, weights, coefs[0], intercepts[0], rho=rho,
+                                 alpha=alpha, fit_intercept=estimator.fit_intercept,
+                                 cov_type=cov_type, coef_bag_level=bag_level)
 
-    def plot(self, ax=None):
-        """Plot the cross-validation curve with one-standard-error bars.
+    estimator._set_inference(compute)
 
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes, optional
 
-        Returns
-        -------
-        matplotlib.axes.Axes
-        """
-        check_is_fitted(self)
-        import matplotlib.pyplot as plt
-
-        ax = ax or plt.gca()
-        finite = np.isfinite(self.cv_mean_)
-        ax.errorbar(self.rhos_[finite], self.cv_mean_[finite], yerr=self.cv_se_[finite],
-                    fmt="o-", ms=3, capsize=2, label="debiased bag CV")
-        ax.axvline(self.rho_, color="k", ls="--", lw=0.8, label=f"rho = {self.rho_:g}")
-        ax.set(xlabel="rho", ylabel="estimated instance-level MSE")
-        ax.legend()
-        return ax

@@ -81,10 +81,14 @@ def _unit_terms(psi, k, rho):
     return s, kappa, bias, phi1 / ((1.0 + s) ** 2 * D)
 
 
+#: Largest psi, k and rho at which the fixed-point formulas keep full precision.
+DESIGN_MAX = 1e8
+
+
 def _check_design(psi, k, rho):
-    psi = check_scalar(psi, name="psi", lower=1.0, include_lower=False)
-    k = check_scalar(k, name="k", lower=1.0)
-    rho = check_scalar(rho, name="rho", lower=0.0)
+    psi = check_scalar(psi, name="psi", lower=1.0, include_lower=False, upper=DESIGN_MAX)
+    k = check_scalar(k, name="k", lower=1.0, upper=DESIGN_MAX)
+    rho = check_scalar(rho, name="rho", lower=0.0, upper=DESIGN_MAX)
     return psi, k, rho
 
 
@@ -139,6 +143,13 @@ def aggregate_risk(psi, k, rho, *, snr=1.0, sigma2=1.0, dp_noise_var=0.0):
     return RiskDecomposition(*(f if f.ndim else float(f) for f in fields))
 
 
+def _scalar(value, name):
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must be a single number here; got shape "
+                         f"{np.shape(value)} (loop over values, or use aggregate_risk).")
+    return value
+
+
 def optimal_rho(psi, k, *, snr=1.0, sigma2=1.0, dp_noise_var=0.0, rho_max=1.0,
                 n_grid=201):
     r"""The risk-minimising :math:`\rho \in [0, \rho_{max}]`.
@@ -162,7 +173,9 @@ def optimal_rho(psi, k, *, snr=1.0, sigma2=1.0, dp_noise_var=0.0, rho_max=1.0,
     rho : float
     risk : float
     """
-    rho_max = check_scalar(rho_max, name="rho_max", lower=0.0, include_lower=False)
+    psi, k, _ = _check_design(_scalar(psi, "psi"), _scalar(k, "k"), 0.0)
+    rho_max = check_scalar(rho_max, name="rho_max", lower=0.0, include_lower=False,
+                           upper=DESIGN_MAX)
     n_grid = check_scalar(n_grid, name="n_grid", lower=3, integer=True)
     grid = np.linspace(0.0, rho_max, n_grid)
 
@@ -203,8 +216,8 @@ def instance_vs_bag_snr_threshold(psi, k):
     -------
     float
     """
-    psi = check_scalar(psi, name="psi", lower=1.0, include_lower=False)
-    k = check_scalar(k, name="k", lower=2.0)
+    psi = check_scalar(psi, name="psi", lower=1.0, include_lower=False, upper=DESIGN_MAX)
+    k = check_scalar(k, name="k", lower=2.0, upper=DESIGN_MAX)
     if psi <= k:
         return np.inf
     return k * (psi * (k + 1) - k) / ((psi - k) * (k * psi - k - psi + 2))
