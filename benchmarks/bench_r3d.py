@@ -13,10 +13,19 @@ from threadpoolctl import threadpool_limits
 from benchmarks._harness import Case, report
 from statlogit import R3D
 from statlogit.datasets import make_r3d_package
-from statlogit.rdd._bandwidth import select_bandwidths
-from statlogit.rdd._fit import KERNEL_CODES, kernel_weights
+from statlogit.rdd import select_bandwidth
 
 QUANTILES = np.arange(1, 100) / 100
+KERNELS = {
+    "triangular": lambda u: 1.0 - np.abs(u),
+    "epanechnikov": lambda u: 0.75 * (1.0 - u * u),
+    "uniform": lambda u: np.full_like(u, 0.5),
+}
+
+
+def kernel_weights(u, kernel):
+    """``K(u)`` of a kernel name, 0 outside ``[-1, 1]``."""
+    return np.where(np.abs(u) <= 1.0, KERNELS[kernel](u), 0.0)
 
 
 def _side_loop(x, column, h, p, kernel, plus):
@@ -45,15 +54,14 @@ def per_quantile_loop(x, Y, *, p=2, kernel="epanechnikov", n_bootstrap=200, alph
 
 
 def _loop(x, Y, *, p, kernel, n_bootstrap, alpha, seed):
-    code = KERNEL_CODES[kernel]
     Q = np.array([np.quantile(y, QUANTILES) for y in Y])
     m_plus, m_minus = np.empty(QUANTILES.size), np.empty(QUANTILES.size)
     A = np.empty((x.size, QUANTILES.size))
     for j in range(QUANTILES.size):
-        h = select_bandwidths(x, Q[:, [j]], None, QUANTILES[[j]], method="simple",
-                              kernel=code, parity=False).outcome[0]
-        m_plus[j], a_plus = _side_loop(x, Q[:, j], h, p, code, True)
-        m_minus[j], a_minus = _side_loop(x, Q[:, j], h, p, code, False)
+        h = select_bandwidth(x, Q[:, [j]], quantiles=QUANTILES[[j]],
+                             kernel=kernel).outcome[0]
+        m_plus[j], a_plus = _side_loop(x, Q[:, j], h, p, kernel, True)
+        m_minus[j], a_minus = _side_loop(x, Q[:, j], h, p, kernel, False)
         A[:, j] = a_plus - a_minus
     tau = np.sort(m_plus) - np.sort(m_minus)
     rng = np.random.default_rng(seed)

@@ -9,7 +9,7 @@ import pandas as pd
 from simulations._registry import StudyResult, study
 from statlogit import R3D
 from statlogit.datasets import make_r3d_package, make_r3d_two_level, r3d_two_level_effect
-from statlogit.rdd._fit import KERNEL_CODES, fit_side
+from statlogit.rdd import local_polynomial
 from statlogit.simulation import monte_carlo
 
 DECILES = np.arange(1, 10) / 10
@@ -64,12 +64,10 @@ def pooled_quantile_rd(x, Y, quantiles, h, *, p=2, kernel="epanechnikov"):
     grid = np.quantile(values, np.linspace(0.0, 1.0, POOLED_GRID))
     cdfs = np.array([np.searchsorted(np.sort(y), grid, side="right") / y.size
                      for y in Y])
-    bandwidths = np.full(POOLED_GRID, h)
+    fit = local_polynomial(x, cdfs, h, p=p, kernel=kernel)
     limits = []
-    for plus in (True, False):
-        fit = fit_side(x, cdfs, np.ones(x.size), bandwidths, p, KERNEL_CODES[kernel],
-                       plus, what="the pooled cdf")
-        cdf = np.clip(np.maximum.accumulate(fit.coef[0]), 0.0, 1.0)
+    for side in (fit.above, fit.below):
+        cdf = np.clip(np.maximum.accumulate(side.coef[0]), 0.0, 1.0)
         limits.append(grid[np.minimum(np.searchsorted(cdf, quantiles), POOLED_GRID - 1)])
     return limits[0] - limits[1]
 

@@ -1,5 +1,12 @@
 """Regression discontinuity with distribution-valued outcomes: R3D (Van Dijcke, 2025)."""
 
+from statlogit.rdd.local import (
+    BandwidthSelection,
+    SideFit,
+    TwoSidedFit,
+    local_polynomial,
+    select_bandwidth,
+)
 from statlogit.rdd.r3d import (
     R3D,
     R3DGiniTestResult,
@@ -8,8 +15,13 @@ from statlogit.rdd.r3d import (
 )
 
 __all__ = [
+    "BandwidthSelection",
     "R3D",
     "R3DGiniTestResult",
     "R3DTestResult",
+    "SideFit",
+    "TwoSidedFit",
     "from_long",
+    "local_polynomial",
+    "select_bandwidth",
 ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from statlogit.rdd._fit import fit_side, kernel_weights
+from statlogit.rdd._fit import fit_two_sided, kernel_weights
 from statlogit.rdd._kernels import EPANECHNIKOV, TRIANGULAR
 from statlogit.solvers.linear import weighted_lstsq
 
@@ -167,21 +167,19 @@ class _Selector:
         """Steps 2 and 3: local fits at the pilot bandwidths, then the plug-in."""
         s = PILOT_ORDER
         order = s if self.parity else s + 1
-        ones = np.ones(self.n)
-        parts = {}
-        for sign, plus in ((1, True), (-1, False)):
-            fit = fit_side(self.x, Y, ones, pilot_h, order, self.pilot_kernel, plus,
-                           what="bandwidth selection")
-            parts[sign] = self._bias_variance(Y, fit, sign)
-        (b_plus, v_plus), (b_minus, v_minus) = parts[1], parts[-1]
+        fit = fit_two_sided(self.x, Y, np.ones(self.n), pilot_h, order,
+                            self.pilot_kernel, what="bandwidth selection",
+                            parity=self.parity)
+        b_plus, v_plus = self._bias_variance(fit.residuals, fit.above, 1)
+        b_minus, v_minus = self._bias_variance(fit.residuals, fit.below, -1)
         h = _optimal_h(b_plus - b_minus, (v_plus + v_minus) / self.density, self.n, s,
                        self.fallback, integrated=self.integrated, dq=self.dq)
         return h, b_plus, b_minus, v_plus, v_minus
 
-    def _bias_variance(self, Y, fit, sign):
+    def _bias_variance(self, resid, fit, sign):
+        """Bias and variance terms of one side from the two-sided residual process."""
         s, c = PILOT_ORDER, self.constants
         fact = math.factorial(s + 1)
-        resid = Y - fit.fitted(self.x)
         if self.parity:
             # R3D: h-scaled order-s coefficient, intercept-weighted residual variance.
             w = np.where(fit.weights > 0.0, fit.weights, 0.0)

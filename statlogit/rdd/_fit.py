@@ -54,15 +54,42 @@ class SideFit:
         return out
 
 
-def fit_side(x, Q, unit_weights, bandwidths, order, kernel, plus_side, *, what="Y"):
+SIDES = ("above", "below")
+
+
+def _check_side(side):
+    if side not in SIDES:
+        raise ValueError(f"side must be 'above' or 'below'; got {side!r}.")
+    return side == "above"
+
+
+def fit_side(x, Q, unit_weights, bandwidths, order, kernel, *, side, what="Y"):
     """Fit one side of the cutoff; one factorisation when all levels share ``h``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n,)
+        Running variable centred at the cutoff.
+    Q : ndarray of shape (n, m)
+        Responses, one column per level.
+    unit_weights : ndarray of shape (n,)
+    bandwidths : array-like of shape (m,)
+    order : int
+        Polynomial order.
+    kernel : int
+        Kernel code (``KERNEL_CODES``).
+    side : {"above", "below"}
+        ``x >= 0`` or ``x < 0``.
+    what : str
+        What is fitted, for the error message.
 
     Raises
     ------
     ValueError
         If a window holds fewer than ``order + 1`` units (singular Gram matrix).
     """
-    bandwidths = np.ascontiguousarray(bandwidths, dtype=np.float64)
+    plus_side = _check_side(side)
+    bandwidths = np.ascontiguousarray(np.atleast_1d(bandwidths), dtype=np.float64)
     if np.all(bandwidths == bandwidths[0]):
         coef, weights, n_window, ok = _fit_shared(
             x, Q, unit_weights, bandwidths[0], order, kernel, plus_side)
@@ -71,13 +98,72 @@ def fit_side(x, Q, unit_weights, bandwidths, order, kernel, plus_side, *, what="
             x, Q, unit_weights, bandwidths, order, kernel, plus_side)
     if not np.all(ok):
         j = int(np.flatnonzero(~ok)[0])
-        side = "above (x >= cutoff)" if plus_side else "below (x < cutoff)"
+        where = "above (x >= cutoff)" if plus_side else "below (x < cutoff)"
         raise ValueError(
-            f"Only {int(n_window[j])} unit(s) {side} the cutoff lie inside the "
+            f"Only {int(n_window[j])} unit(s) {where} the cutoff lie inside the "
             f"bandwidth h={bandwidths[j]:.4g} used for {what}; a polynomial of order "
             f"{order} needs at least {order + 1} distinct ones. Increase the bandwidth "
             "or lower p.")
     return SideFit(coef, weights, bandwidths)
+
+
+@dataclass
+class TwoSidedFit:
+    r"""Local polynomial fits on both sides of the cutoff, their jump and residuals.
+
+    Attributes
+    ----------
+    above, below : SideFit
+        The fits on ``x >= 0`` and ``x < 0``.
+    jump : ndarray of shape (m,)
+        ``above.coef[0] - below.coef[0]`` (before any monotonisation).
+    residuals : ndarray of shape (n, m)
+        The residual process :math:`\hat E_i(q)`: each unit's residual from its own
+        side's fit, zero outside the windows (see :func:`residuals`).
+    """
+
+    above: SideFit
+    below: SideFit
+    jump: np.ndarray
+    residuals: np.ndarray
+
+    @property
+    def weight_difference(self):
+        """Intercept weights :math:`s^+_i(q) - s^-_i(q)`, shape (n, m)."""
+        return self.above.weights - self.below.weights
+
+    def score(self):
+        r"""Bootstrap columns :math:`A_{iq} = (s^+_i(q) - s^-_i(q)) \hat E_i(q)`."""
+        return self.residuals * self.weight_difference
+
+    def fitted(self, x):
+        """Each unit's fitted values from its own side, shape (n, m)."""
+        return np.where(x[:, None] >= 0, self.above.fitted(x), self.below.fitted(x))
+
+    def n_effective(self):
+        """Units inside the window below and above, per level: shape (2, m)."""
+        return np.vstack([(self.below.weights != 0).sum(axis=0),
+                          (self.above.weights != 0).sum(axis=0)])
+
+
+def fit_two_sided(x, Q, unit_weights, bandwidths, order, kernel, *, what="Y",
+                  method="simple", parity=False):
+    """Fit both sides, and return them with the jump and the residual process.
+
+    Parameters are those of :func:`fit_side` (without ``side``); ``method`` and
+    ``parity`` choose the residuals (:func:`residuals`).
+
+    Returns
+    -------
+    TwoSidedFit
+    """
+    above = fit_side(x, Q, unit_weights, bandwidths, order, kernel, side="above",
+                     what=what)
+    below = fit_side(x, Q, unit_weights, bandwidths, order, kernel, side="below",
+                     what=what)
+    resid = (residuals(x, Q, above, method=method, parity=parity)
+             + residuals(x, Q, below, method=method, parity=parity))
+    return TwoSidedFit(above, below, above.coef[0] - below.coef[0], resid)
 
 
 def _fit_per_quantile(x, Q, unit_weights, bandwidths, order, kernel, plus_side):

@@ -12,14 +12,12 @@ on at :math:`X \ge c`. The estimand is the jump of the *average unit quantile fu
 divided, in a fuzzy design, by the jump of :math:`P(T = 1 \mid X = x)`.
 """
 
-import math
-import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils import metadata_routing
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
 from statlogit._validation import (
@@ -29,39 +27,33 @@ from statlogit._validation import (
     resolve_rng,
 )
 from statlogit.rdd._bandwidth import select_bandwidths
-from statlogit.rdd._fit import (
-    KERNEL_CODES,
-    fit_side,
-    monotonise,
-    residuals,
-)
+from statlogit.rdd._fit import KERNEL_CODES, fit_two_sided, monotonise
 from statlogit.rdd._inference import (
     R3DGiniTestResult,
     R3DTestResult,
     critical_value,
     fuzzy_process,
-    gini_test,
     multiplier_process,
-    sup_test,
 )
-from statlogit.rdd._kernels import ragged_quantiles
+from statlogit.rdd._inputs import (
+    check_both_sides,
+    multipliers_matrix,
+    treatment_vector,
+    unit_quantiles,
+    warn_flat,
+    warn_small_samples,
+)
+from statlogit.rdd._results import R3DResultsMixin
 
 __all__ = ["R3D", "R3DGiniTestResult", "R3DTestResult", "from_long"]
 
 DEFAULT_QUANTILES = np.arange(1, 100) / 100
 NO_JUMP = 1e-10
-# Limitation warnings (see R3D's Notes): a flat stretch of the estimated average
-# quantile curve covering more than FLAT_SHARE of the grid's span, increments within
-# FLAT_RTOL of the curve's size counting as zero; fewer than max(MIN_DRAWS,
-# sqrt(effective units)) draws in some unit inside the window.
-FLAT_SHARE = 0.05
-FLAT_RTOL = 1e-8
-MIN_DRAWS = 10
 # The Gini of the whole distribution needs a grid reaching these levels.
 GINI_GRID_ENDS = (0.01, 0.99)
 
 
-class R3D(BaseEstimator):
+class R3D(R3DResultsMixin, BaseEstimator):
     r"""Regression discontinuity design with distribution-valued outcomes.
 
     Two estimators of the jump :math:`\tau(q) = m_+(q) - m_-(q)` in the average unit
@@ -235,22 +227,21 @@ class R3D(BaseEstimator):
         quantiles = self._quantile_grid()
         xc = self._running_variable(x) - float(self.cutoff)
         n = xc.size
-        Q, sizes = _unit_quantiles(Y, quantiles, n)
-        t = None if treatment is None else _treatment(treatment, n)
+        Q, sizes = unit_quantiles(Y, quantiles, n)
+        t = None if treatment is None else treatment_vector(treatment, n)
         unit_w = check_sample_weight(weights, n)
-        _check_both_sides(xc, self.p)
+        check_both_sides(xc, self.p)
         kernel = KERNEL_CODES[self.kernel]
         parity = self.parity == "R3D"
 
         h, h_t = self._bandwidths(xc, Q, t, quantiles, kernel, parity)
-        plus = fit_side(xc, Q, unit_w, h, self.p, kernel, True, what="the outcome")
-        minus = fit_side(xc, Q, unit_w, h, self.p, kernel, False, what="the outcome")
+        outcome = fit_two_sided(xc, Q, unit_w, h, self.p, kernel, what="the outcome",
+                                method=self.method, parity=parity)
+        plus, minus = outcome.above, outcome.below
         m_plus = monotonise(plus.coef[0], quantiles, self.method, parity=parity)
         m_minus = monotonise(minus.coef[0], quantiles, self.method, parity=parity)
-        resid = (residuals(xc, Q, plus, method=self.method, parity=parity)
-                 + residuals(xc, Q, minus, method=self.method, parity=parity))
-        A = resid * (plus.weights - minus.weights)
-        sides = resid * plus.weights
+        A = outcome.score()
+        sides = outcome.residuals * plus.weights
         delta_y = m_plus - m_minus
         tau, delta_t = delta_y, None
         if t is not None:
@@ -260,7 +251,7 @@ class R3D(BaseEstimator):
             A = np.column_stack([A, a_t])
 
         draws, side_draws = self._bootstrap(A, sides, delta_y, delta_t,
-                                            _multipliers(multipliers, n))
+                                            multipliers_matrix(multipliers, n))
         crit = critical_value(draws, self.alpha)
 
         self.quantiles_ = quantiles
@@ -275,10 +266,9 @@ class R3D(BaseEstimator):
         self.bootstrap_draws_ = draws
         self.bootstrap_sides_ = side_draws
         self.n_units_ = n
-        self.n_effective_ = np.vstack([(minus.weights != 0).sum(axis=0),
-                                       (plus.weights != 0).sum(axis=0)])
-        _warn_flat(quantiles, plus.coef[0], minus.coef[0])
-        _warn_small_samples(sizes, plus.weights, minus.weights, self.n_effective_)
+        self.n_effective_ = outcome.n_effective()
+        warn_flat(quantiles, plus.coef[0], minus.coef[0])
+        warn_small_samples(sizes, plus.weights, minus.weights, self.n_effective_)
         return self
 
     def _bootstrap(self, A, sides, delta_y, delta_t, multipliers):
@@ -370,11 +360,8 @@ class R3D(BaseEstimator):
     def _first_stage(self, xc, t, unit_w, h_t, kernel, parity, plus, minus):
         """Jump in P(T | X) and its bootstrap column ``(s_T+ - s_T-) E_T``."""
         T = t[:, None]
-        t_plus = fit_side(xc, T, unit_w, [h_t], self.p, kernel, True,
-                          what="the treatment")
-        t_minus = fit_side(xc, T, unit_w, [h_t], self.p, kernel, False,
-                           what="the treatment")
-        delta_t = float(t_plus.coef[0, 0] - t_minus.coef[0, 0])
+        first = fit_two_sided(xc, T, unit_w, [h_t], self.p, kernel, what="the treatment")
+        delta_t = float(first.jump[0])
         if not abs(delta_t) > NO_JUMP:
             raise ValueError(
                 "treatment shows no jump at the cutoff (estimated first stage "
@@ -384,298 +371,11 @@ class R3D(BaseEstimator):
             # R3D: residuals where the outcome's first-level intercept weight is
             # positive, weighted by the outcome's intercept weights.
             w_plus, w_minus = plus.weights[:, :1], minus.weights[:, :1]
-            fitted = np.where(xc[:, None] >= 0, t_plus.fitted(xc), t_minus.fitted(xc))
-            e_t = np.where((w_plus > 0) | (w_minus > 0), T - fitted, 0.0)
+            e_t = np.where((w_plus > 0) | (w_minus > 0), T - first.fitted(xc), 0.0)
         else:
-            w_plus, w_minus = t_plus.weights, t_minus.weights
-            e_t = (residuals(xc, T, t_plus, method="simple", parity=False)
-                   + residuals(xc, T, t_minus, method="simple", parity=False))
+            w_plus, w_minus = first.above.weights, first.below.weights
+            e_t = first.residuals
         return delta_t, (e_t * (w_plus - w_minus))[:, 0]
-
-    # ------------------------------------------------------------------ results
-    def _range_index(self, range):
-        check_is_fitted(self, "tau_")
-        q = self.quantiles_
-        if range is None:
-            lo, hi = q[0], q[-1]
-        else:
-            try:
-                lo, hi = (float(v) for v in range)
-            except (TypeError, ValueError) as exc:
-                raise ValueError("range must be a pair (low, high) of quantile levels; "
-                                 f"got {range!r}.") from exc
-            lo, hi = min(lo, hi), max(lo, hi)
-        idx = np.flatnonzero((q >= lo - 1e-12) & (q <= hi + 1e-12))
-        if idx.size < 2:
-            raise ValueError(f"range [{lo:g}, {hi:g}] contains {idx.size} grid "
-                             "quantile(s); widen it to at least 2.")
-        return idx, (float(lo), float(hi))
-
-    def _test(self, range, centre):
-        idx, bounds = self._range_index(range)
-        stat, p_value, crit = sup_test(self.tau_[idx], self.bootstrap_draws_[:, idx],
-                                       self.alpha, centre=centre)
-        return R3DTestResult(stat, p_value, crit, bounds, int(idx.size))
-
-    def test_nullity(self, range=None):
-        r"""Uniform test of :math:`H_0: \tau(q) = 0` for all :math:`q` in ``range``.
-
-        Statistic :math:`\max_q |\hat\tau(q)|`; p-value: share of bootstrap
-        :math:`\max_q |\hat G^b(q)|` at least as large.
-
-        Parameters
-        ----------
-        range : (float, float), optional
-            Quantile range (default: the whole grid); needs 2 grid points or more.
-
-        Returns
-        -------
-        R3DTestResult
-        """
-        return self._test(range, centre=False)
-
-    def test_homogeneity(self, range=None):
-        r"""Uniform test of :math:`H_0: \tau(q)` constant over ``range``.
-
-        Statistic :math:`\max_q |\hat\tau(q) - \bar\tau|` (grid mean), bootstrap draws
-        centred the same way.
-
-        Parameters
-        ----------
-        range : (float, float), optional
-            Quantile range (default: the whole grid); needs 2 grid points or more.
-
-        Returns
-        -------
-        R3DTestResult
-        """
-        return self._test(range, centre=True)
-
-    def test_gini(self, range=None):
-        r"""Test of equal Gini coefficients of the average distributions at the cutoff.
-
-        :math:`H_0: G(m_+) = G(m_-)`, with :math:`G(Q)` the Gini coefficient of the
-        distribution with quantile function :math:`Q`, computed from the curve on the
-        grid by the trapezoid rule (Lorenz curve :math:`L(p) = \int_0^p Q / \int_0^1
-        Q`, :math:`G = 1 - 2\int_0^1 L`), the curve extended to 0 and 1 by its end
-        values. Statistic :math:`|G(\hat m_+) - G(\hat m_-)|`; bootstrap draws
-        :math:`G(\hat m_+ + \nu^b_+) - G(\hat m_- + \nu^b_-) - (G(\hat m_+) -
-        G(\hat m_-))`, :math:`\nu^b_\pm` the processes of :math:`\hat m_\pm`
-        (``bootstrap_sides_``); p-value: share of absolute draws at least as large.
-        With ``parity="R3D"`` the draws are not recentred (R3D's choice: the p-value
-        then stays near or above 1/2 whatever the difference, so the test has no
-        power) and the coefficients are clipped to [0, 1]. Draws whose perturbed
-        curve has a non-positive mean are dropped (counted in ``n_dropped``).
-
-        The Gini coefficient is meant for non-negative outcomes (incomes, wages). In
-        a fuzzy design it compares the outcome distributions at the cutoff, not the
-        compliers' potential outcomes.
-
-        Parameters
-        ----------
-        range : (float, float), optional
-            Quantile range (default: the whole grid); the coefficients are then
-            those of the distributions winsorised at the range's ends. Without a
-            range, a grid not reaching 0.01 and 0.99 triggers a ``UserWarning``.
-
-        Returns
-        -------
-        R3DGiniTestResult
-
-        Raises
-        ------
-        ValueError
-            If an estimated curve has a non-positive mean over the range.
-        """
-        idx, bounds = self._range_index(range)
-        q = self.quantiles_[idx]
-        if range is None and (q[0] > GINI_GRID_ENDS[0] or q[-1] < GINI_GRID_ENDS[1]):
-            warnings.warn(
-                f"The quantile grid spans [{q[0]:g}, {q[-1]:g}]: the Gini coefficients "
-                "are those of the distributions winsorised at these levels. For the "
-                f"whole distributions fit with a grid reaching {GINI_GRID_ENDS[0]} and "
-                f"{GINI_GRID_ENDS[1]} (the default grid does).", UserWarning,
-                stacklevel=2)
-        parity = self.parity == "R3D"
-        stat, p_value, crit, g_plus, g_minus, dropped = gini_test(
-            q, self.m_plus_[idx], self.m_minus_[idx], self.bootstrap_sides_[:, :, idx],
-            self.alpha, recentre=not parity, clip=parity)
-        if np.isnan(g_plus) or np.isnan(g_minus):
-            side = "above" if np.isnan(g_plus) else "below"
-            raise ValueError(
-                f"The average quantile function {side} the cutoff has a non-positive "
-                f"mean on [{bounds[0]:g}, {bounds[1]:g}]: its Gini coefficient is "
-                "undefined. The Gini test is for non-negative outcomes.")
-        if dropped:
-            warnings.warn(
-                f"{dropped} of {self.bootstrap_sides_.shape[1]} bootstrap draws had a "
-                "non-positive mean and were left out of the Gini test.", UserWarning,
-                stacklevel=2)
-        return R3DGiniTestResult(stat, p_value, crit, bounds, int(idx.size),
-                                 g_plus, g_minus, dropped)
-
-    def summary(self):
-        """The effect curve as a labelled table, one row per quantile level.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``tau``, ``band_lower``, ``band_upper`` (uniform band),
-            ``bandwidth``, ``m_plus``, ``m_minus``, ``n_below``, ``n_above``; the
-            critical value, alpha, method and design are in ``.attrs``.
-        """
-        check_is_fitted(self, "tau_")
-        table = pd.DataFrame({
-            "tau": self.tau_,
-            "band_lower": self.band_[:, 0],
-            "band_upper": self.band_[:, 1],
-            "bandwidth": self.bandwidth_,
-            "m_plus": self.m_plus_,
-            "m_minus": self.m_minus_,
-            "n_below": self.n_effective_[0],
-            "n_above": self.n_effective_[1],
-        }, index=pd.Index(self.quantiles_, name="quantile"))
-        table.attrs.update(critical_value=self.critical_value_, alpha=self.alpha,
-                           method=self.method,
-                           design="fuzzy" if self.first_stage_ is not None else "sharp",
-                           first_stage=self.first_stage_)
-        return table
-
-    def plot(self, ax=None):
-        """Plot the effect curve with its uniform band.
-
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes, optional
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-        """
-        check_is_fitted(self, "tau_")
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.2))
-        level = round(100 * (1 - self.alpha))
-        ax.fill_between(self.quantiles_, self.band_[:, 0], self.band_[:, 1], alpha=0.3,
-                        label=f"{level}% uniform band")
-        ax.plot(self.quantiles_, self.tau_, "o-", ms=3, label=r"$\hat\tau(q)$")
-        ax.axhline(0.0, color="k", lw=0.8)
-        ax.set(xlabel="quantile level q", ylabel="effect",
-               title=f"R3D ({self.method})")
-        ax.legend(fontsize=8)
-        return ax
-
-
-# ----------------------------------------------------------------- limitations
-def _flat_stretch(quantiles, curve):
-    """Longest run of levels over which ``curve`` is constant: (low, high) or None."""
-    flat = np.abs(np.diff(curve)) <= FLAT_RTOL * np.max(np.abs(curve))
-    edges = np.diff(np.concatenate([[0], flat.astype(np.int8), [0]]))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    if starts.size == 0:
-        return None
-    longest = int(np.argmax(quantiles[stops] - quantiles[starts]))
-    return float(quantiles[starts[longest]]), float(quantiles[stops[longest]])
-
-
-def _warn_flat(quantiles, m_plus, m_minus):
-    """Warn when an estimated average quantile curve is flat over a stretch."""
-    span = quantiles[-1] - quantiles[0]
-    for side, curve in (("above", m_plus), ("below", m_minus)):
-        stretch = _flat_stretch(quantiles, curve)
-        if stretch is None or stretch[1] - stretch[0] <= FLAT_SHARE * span:
-            continue
-        share = (stretch[1] - stretch[0]) / span
-        warnings.warn(
-            f"The estimated average quantile function {side} the cutoff is constant "
-            f"on [{stretch[0]:g}, {stretch[1]:g}] ({share:.0%} of the grid's span): the "
-            "units' quantiles are tied there (top- or bottom-coding, a mass point). "
-            "The uniform band and the tests assume a strictly increasing average "
-            "quantile function and are unreliable at these levels; restrict "
-            "`quantiles` to levels where the outcome is continuous.", UserWarning,
-            stacklevel=4)
-
-
-def _warn_small_samples(sizes, w_plus, w_minus, n_effective):
-    """Warn when a unit in the window has few draws for the effective sample."""
-    if sizes is None:
-        return
-    in_window = np.any(w_plus != 0, axis=1) | np.any(w_minus != 0, axis=1)
-    n_eff = int(n_effective.sum(axis=0).max())
-    smallest = int(sizes[in_window].min())
-    threshold = max(MIN_DRAWS, math.sqrt(n_eff))
-    if smallest >= threshold:
-        return
-    warnings.warn(
-        f"A unit inside the bandwidth has only {smallest} observation(s), fewer than "
-        f"max({MIN_DRAWS}, sqrt(effective units = {n_eff})) = {threshold:.3g}. The "
-        "empirical quantiles of small samples are biased (order 1/n_i), a bias that "
-        "does not average out over units and that the uniform band ignores (the "
-        "theory needs within-unit samples that grow faster than the effective number "
-        "of units). Drop or pool the units with few observations, or avoid tail "
-        "quantile levels.", UserWarning, stacklevel=4)
-
-
-# ---------------------------------------------------------------------- inputs
-def _unit_quantiles(Y, quantiles, n_units):
-    """Unit quantiles (n_units, m) from samples or a given matrix, and sample sizes.
-
-    The sizes are None when ``Y`` is a quantile matrix.
-    """
-    if isinstance(Y, pd.DataFrame) or (isinstance(Y, np.ndarray) and Y.ndim == 2
-                                       and Y.dtype != object):
-        Q = as_float_array(np.asarray(Y, dtype=float), name="Y", ndim=2)
-        if Q.shape != (n_units, quantiles.size):
-            raise ValueError(
-                f"A 2-D Y is read as unit quantiles and must have shape ({n_units}, "
-                f"{quantiles.size}) (units x quantiles); got {Q.shape}. Pass samples "
-                "as a list of 1-D arrays, one per unit.")
-        return Q, None
-    if isinstance(Y, str | bytes) or not hasattr(Y, "__len__"):
-        raise ValueError("Y must be a sequence of 1-D samples (one per unit) or a 2-D "
-                         f"array of unit quantiles; got {type(Y).__name__}.")
-    if len(Y) != n_units:
-        raise ValueError(f"Y has {len(Y)} units but x has {n_units}.")
-    samples = [np.asarray(s, dtype=float).ravel() for s in Y]
-    sizes = np.array([s.size for s in samples])
-    if np.any(sizes == 0):
-        raise ValueError(f"Y has {int(np.sum(sizes == 0))} unit(s) with an empty sample "
-                         f"(first: unit {int(np.argmax(sizes == 0))}); drop them.")
-    values = as_float_array(np.concatenate(samples), name="Y")
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    return ragged_quantiles(values, offsets, quantiles), sizes
-
-
-def _treatment(treatment, n):
-    t = as_float_array(np.asarray(treatment, dtype=float).ravel(), name="treatment",
-                       ndim=1)
-    if t.size != n:
-        raise ValueError(f"treatment has {t.size} entries but x has {n}.")
-    if not np.all((t == 0) | (t == 1)):
-        raise ValueError("treatment must be 0/1 (or boolean); got values "
-                         f"{np.unique(t)[:5].tolist()}.")
-    return t
-
-
-def _multipliers(multipliers, n):
-    if multipliers is None:
-        return None
-    xi = as_float_array(multipliers, name="multipliers", ndim=2)
-    if xi.shape[0] != n:
-        raise ValueError(f"multipliers must have one row per unit ({n}); got "
-                         f"{xi.shape[0]}.")
-    return xi
-
-
-def _check_both_sides(xc, p):
-    above = int(np.sum(xc >= 0))
-    below = xc.size - above
-    if min(above, below) < p + 1:
-        raise ValueError(
-            f"Need at least p + 1 = {p + 1} units on each side of the cutoff; got "
-            f"{below} below and {above} above. Check the cutoff or lower p.")
 
 
 def from_long(df, *, unit, x, y, treatment=None):

@@ -411,3 +411,27 @@ def test_small_sample_threshold_grows_with_the_effective_units():
     x, Y, _ = make_r3d_package(2000, 25, random_state=5)
     with pytest.warns(UserWarning, match=r"effective units = 2000\)\) = 44.7"):
         R3D(quantiles=DECILES, bandwidth=1.0, n_bootstrap=20).fit(x, Y)
+
+
+# ------------------------------------------------- public building blocks (issue 13)
+def test_local_polynomial_and_select_bandwidth_are_r3ds_steps(sharp_data):
+    from statlogit.rdd import local_polynomial, select_bandwidth
+
+    x, Y, _ = sharp_data
+    est = R3D(quantiles=DECILES, kernel="triangular", n_bootstrap=20,
+              random_state=0).fit(x, Y)
+    Q = np.array([np.quantile(y, DECILES) for y in Y])
+    sel = select_bandwidth(x, Q, quantiles=DECILES, kernel="triangular")
+    np.testing.assert_allclose(sel.outcome, est.bandwidth_, rtol=1e-12)
+    fit = local_polynomial(x, Q, est.bandwidth_, p=2, kernel="triangular")
+    np.testing.assert_allclose(fit.above.coef, est.coef_plus_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fit.below.coef, est.coef_minus_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fit.jump, est.coef_plus_[0] - est.coef_minus_[0])
+    # the residual process: each unit's residual from its own side, zero outside
+    inside = fit.weight_difference != 0
+    np.testing.assert_allclose(fit.residuals[inside],
+                               (Q - fit.fitted(x - 0.0))[inside], atol=1e-12)
+    assert np.all(fit.residuals[~inside] == 0)
+    with pytest.raises(ValueError, match="side must be"):
+        from statlogit.rdd._fit import fit_side
+        fit_side(x, Q, np.ones(x.size), [0.5], 1, 0, side=True)
