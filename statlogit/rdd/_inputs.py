@@ -77,7 +77,7 @@ def unit_quantiles(Y, quantiles, n_units):
     """
     if isinstance(Y, pd.DataFrame) or (isinstance(Y, np.ndarray) and Y.ndim == 2
                                        and Y.dtype != object):
-        Q = as_float_array(np.asarray(Y, dtype=float), name="Y", ndim=2)
+        Q = as_float_array(np.asarray(Y), name="Y", ndim=2)
         if Q.shape != (n_units, quantiles.size):
             raise ValueError(
                 f"A 2-D Y is read as unit quantiles and must have shape ({n_units}, "
@@ -89,7 +89,7 @@ def unit_quantiles(Y, quantiles, n_units):
                          f"array of unit quantiles; got {type(Y).__name__}.")
     if len(Y) != n_units:
         raise ValueError(f"Y has {len(Y)} units but x has {n_units}.")
-    samples = [np.asarray(s, dtype=float).ravel() for s in Y]
+    samples = [_unit_sample(s, i) for i, s in enumerate(Y)]
     sizes = np.array([s.size for s in samples])
     if np.any(sizes == 0):
         raise ValueError(f"Y has {int(np.sum(sizes == 0))} unit(s) with an empty sample "
@@ -99,9 +99,34 @@ def unit_quantiles(Y, quantiles, n_units):
     return ragged_quantiles(values, offsets, quantiles), sizes
 
 
+def _unit_sample(sample, i):
+    """One unit's sample as a flat float array, refusing complex and non-numbers."""
+    try:
+        arr = np.asarray(sample)
+    except ValueError as exc:  # ragged nested sequences
+        raise ValueError(f"Y's unit {i} is not a flat numeric sample: {exc}") from exc
+    if np.iscomplexobj(arr):
+        raise ValueError(f"Y must be real-valued; unit {i}'s sample has complex entries "
+                         "(pass the real part if that is what you mean).")
+    if arr.dtype.kind not in "biuf":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"Y must hold numbers; unit {i}'s sample has dtype "
+                             f"{arr.dtype}.") from exc
+    return arr.astype(np.float64).ravel()
+
+
 def treatment_vector(treatment, n):
-    t = as_float_array(np.asarray(treatment, dtype=float).ravel(), name="treatment",
-                       ndim=1)
+    """The 0/1 treatment as floats; strings and other codings are refused."""
+    raw = np.asarray(treatment).ravel()
+    if raw.dtype.kind in "USO" and not all(isinstance(v, (int, float, np.number, bool))
+                                            for v in raw.tolist()):
+        values = np.unique(raw.astype(str))[:5].tolist()
+        raise ValueError(
+            f"treatment must be 0/1 or boolean; got non-numeric values {values}. "
+            "Encode it, e.g. treatment=(status == 'treated').")
+    t = as_float_array(raw, name="treatment", ndim=1)
     if t.size != n:
         raise ValueError(f"treatment has {t.size} entries but x has {n}.")
     if not np.all((t == 0) | (t == 1)):
@@ -120,10 +145,106 @@ def multipliers_matrix(multipliers, n):
     return xi
 
 
-def check_both_sides(xc, p):
+def check_both_sides(xc, p, *, selector_order=None):
+    """Enough units, and distinct values of x, on each side for the fits.
+
+    ``selector_order``: the order of the bandwidth selector's pilot fits when the
+    bandwidth is selected (they need one more distinct value than their order).
+    """
     above = int(np.sum(xc >= 0))
     below = xc.size - above
     if min(above, below) < p + 1:
         raise ValueError(
             f"Need at least p + 1 = {p + 1} units on each side of the cutoff; got "
             f"{below} below and {above} above. Check the cutoff or lower p.")
+    distinct_above = np.unique(xc[xc >= 0]).size
+    distinct_below = np.unique(xc[xc < 0]).size
+    fewest = min(distinct_above, distinct_below)
+    if fewest < p + 1:
+        raise ValueError(
+            f"x takes only {distinct_below} distinct value(s) below and "
+            f"{distinct_above} above the cutoff (a discrete running variable): a "
+            f"polynomial of order p = {p} needs p + 1 = {p + 1} on each side. "
+            + (f"Lower p (to at most {fewest - 1}) or use a continuous running variable."
+               if fewest >= 2 else "R3D needs a running variable with at least 2 "
+               "distinct values on each side."))
+    if selector_order is not None and fewest < selector_order + 1:
+        raise ValueError(
+            f"x takes only {distinct_below} distinct value(s) below and "
+            f"{distinct_above} above the cutoff (a discrete running variable): the "
+            f"bandwidth selector's pilot fits need {selector_order + 1} on each side. "
+            "Pass bandwidth= (a number) to skip the selector.")
+
+
+# ------------------------------------------------------------ running variable
+# Mass points: fewer distinct values of x than this share of the units triggers a
+# warning (the local polynomial theory assumes a continuous running variable).
+MASS_POINT_SHARE = 0.5
+
+
+def centred_running_variable(x, cutoff):
+    """``(x - cutoff) / scale`` with ``scale`` a power of two near ``max |x - cutoff|``.
+
+    Dividing by a power of two is exact, so every fitted quantity is unchanged except
+    bandwidths (in units of the returned variable: multiply them by ``scale``); the
+    selector and the fits never see huge or tiny numbers (``x * 1e200`` works).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        xc = x - float(cutoff)
+    if not np.all(np.isfinite(xc)):
+        raise ValueError("x - cutoff overflows the float range; rescale x and cutoff "
+                         "(e.g. divide both by a power of ten).")
+    top = float(np.max(np.abs(xc)))
+    if top == 0.0:
+        return xc, 1.0
+    scale = float(np.exp2(np.round(np.log2(top))))
+    return xc / scale, scale
+
+
+def warn_mass_points(xc):
+    """Warn when the running variable is discrete (many units share a value)."""
+    distinct = np.unique(xc).size
+    if distinct >= MASS_POINT_SHARE * xc.size:
+        return
+    warnings.warn(
+        f"x takes only {distinct} distinct values for {xc.size} units: the running "
+        "variable has mass points (it is discrete). Local polynomial RD assumes a "
+        "continuous running variable; with few values near the cutoff the estimate "
+        "extrapolates between them and the bands are unreliable. Consider a local "
+        "randomisation analysis, or check that x is not rounded.", UserWarning,
+        stacklevel=4)
+
+
+def warn_enlarged(selection, p):
+    """Warn when the selected bandwidths were raised to hold enough distinct units."""
+    if not selection.enlarged:
+        return
+    warnings.warn(
+        "The plug-in bandwidth left fewer distinct units in a window than a polynomial "
+        f"of order {p} (and the selector's pilot fits) need - the outcome or the "
+        "treatment is (nearly) exactly fitted on each side, or x has mass points. The "
+        "bandwidth was enlarged to the smallest window holding enough distinct units; "
+        "set `bandwidth=` (and `treatment_bandwidth=`) to choose it yourself.",
+        UserWarning, stacklevel=5)
+
+
+def rescale_selection(selection, scale):
+    """A :class:`BandwidthSelection` in units of the original running variable."""
+    from dataclasses import replace
+
+    def times(value):
+        return None if value is None else value * scale
+
+    return replace(selection, outcome=selection.outcome * scale,
+                   treatment=times(selection.treatment),
+                   pilot_outcome=selection.pilot_outcome * scale,
+                   pilot_treatment=times(selection.pilot_treatment),
+                   density=selection.density / scale)
+
+
+def check_finite_results(tau, critical_value):
+    """Raise when the outcomes are so large that the effect or band overflowed."""
+    if np.all(np.isfinite(tau)) and np.isfinite(critical_value):
+        return
+    raise ValueError("The effect or its band overflowed the float range: Y's values "
+                     "are too large; rescale Y (e.g. divide it by a power of ten).")

@@ -26,7 +26,7 @@ from statlogit._validation import (
     check_scalar,
     resolve_rng,
 )
-from statlogit.rdd._bandwidth import select_bandwidths
+from statlogit.rdd._bandwidth import PILOT_ORDER, select_bandwidths
 from statlogit.rdd._fit import KERNEL_CODES, fit_two_sided, monotonise
 from statlogit.rdd._inference import (
     R3DGiniTestResult,
@@ -36,11 +36,16 @@ from statlogit.rdd._inference import (
     multiplier_process,
 )
 from statlogit.rdd._inputs import (
+    centred_running_variable,
     check_both_sides,
+    check_finite_results,
     multipliers_matrix,
+    rescale_selection,
     treatment_vector,
     unit_quantiles,
+    warn_enlarged,
     warn_flat,
+    warn_mass_points,
     warn_small_samples,
 )
 from statlogit.rdd._results import R3DResultsMixin
@@ -225,16 +230,17 @@ class R3D(R3DResultsMixin, BaseEstimator):
     def _fit(self, x, Y, treatment, weights, multipliers):
         self._check_params()
         quantiles = self._quantile_grid()
-        xc = self._running_variable(x) - float(self.cutoff)
+        xc, scale = centred_running_variable(self._running_variable(x), self.cutoff)
         n = xc.size
+        kernel = KERNEL_CODES[self.kernel]
+        parity = self.parity == "R3D"
         Q, sizes = unit_quantiles(Y, quantiles, n)
         t = None if treatment is None else treatment_vector(treatment, n)
         unit_w = check_sample_weight(weights, n)
-        check_both_sides(xc, self.p)
-        kernel = KERNEL_CODES[self.kernel]
-        parity = self.parity == "R3D"
+        check_both_sides(xc, self.p, selector_order=self._selector_order(parity))
+        warn_mass_points(xc)
 
-        h, h_t = self._bandwidths(xc, Q, t, quantiles, kernel, parity)
+        h, h_t = self._bandwidths(xc, Q, t, quantiles, kernel, parity, scale)
         outcome = fit_two_sided(xc, Q, unit_w, h, self.p, kernel, what="the outcome",
                                 method=self.method, parity=parity)
         plus, minus = outcome.above, outcome.below
@@ -258,8 +264,9 @@ class R3D(R3DResultsMixin, BaseEstimator):
         self.tau_ = tau
         self.critical_value_ = crit
         self.band_ = np.column_stack([tau - crit, tau + crit])
-        self.bandwidth_ = h
-        self.treatment_bandwidth_ = h_t
+        check_finite_results(tau, crit)
+        self.bandwidth_ = h * scale
+        self.treatment_bandwidth_ = None if h_t is None else h_t * scale
         self.m_plus_, self.m_minus_ = m_plus, m_minus
         self.coef_plus_, self.coef_minus_ = plus.coef, minus.coef
         self.first_stage_ = delta_t
@@ -287,6 +294,12 @@ class R3D(R3DResultsMixin, BaseEstimator):
         if delta_t is not None:
             draws = fuzzy_process(draws, delta_y, delta_t)
         return draws, side_draws
+
+    def _selector_order(self, parity):
+        """Order of the selector's pilot fits, or None with a fixed bandwidth."""
+        if not isinstance(self.bandwidth, str):
+            return None
+        return PILOT_ORDER if parity else PILOT_ORDER + 1
 
     def _check_params(self):
         if self.method not in ("simple", "frechet"):
@@ -328,19 +341,22 @@ class R3D(R3DResultsMixin, BaseEstimator):
         as_float_array(frame, name="x", ndim=2)
         return validate_data(self, frame, reset=True, ensure_min_samples=2)[:, 0].copy()
 
-    def _bandwidths(self, xc, Q, t, quantiles, kernel, parity):
-        """Outcome bandwidths (m,) and the first-stage bandwidth."""
+    def _bandwidths(self, xc, Q, t, quantiles, kernel, parity, scale):
+        """Outcome bandwidths (m,) and the first-stage bandwidth, in units of ``xc``
+        (the running variable divided by ``scale``)."""
         self.bandwidth_selection_ = None
-        h_t = self.treatment_bandwidth
+        h_t = None if self.treatment_bandwidth is None else \
+            float(self.treatment_bandwidth) / scale
         if isinstance(self.bandwidth, str):
             if self.bandwidth not in ("mse", "cer"):
                 raise ValueError("bandwidth must be 'mse', 'cer', a positive number or "
                                  f"one per quantile; got {self.bandwidth!r}.")
             sel = select_bandwidths(xc, Q, t, quantiles, method=self.method,
                                     kernel=kernel, parity=parity,
-                                    coverage=self.bandwidth == "cer")
-            self.bandwidth_selection_ = sel
-            return sel.outcome, (sel.treatment if h_t is None else float(h_t))
+                                    coverage=self.bandwidth == "cer", order=self.p)
+            self.bandwidth_selection_ = rescale_selection(sel, scale)
+            warn_enlarged(sel, self.p)
+            return sel.outcome, (sel.treatment if h_t is None else h_t)
         h = as_float_array(np.atleast_1d(self.bandwidth), name="bandwidth", ndim=1)
         if np.any(h <= 0):
             raise ValueError(f"bandwidth must be positive; got {self.bandwidth!r}.")
@@ -354,8 +370,8 @@ class R3D(R3DResultsMixin, BaseEstimator):
             if h.size > 1:
                 raise ValueError("With per-quantile bandwidths in a fuzzy design, pass "
                                  "treatment_bandwidth too.")
-            h_t = float(h[0])
-        return np.broadcast_to(h, quantiles.shape).copy(), h_t
+            h_t = float(h[0]) / scale
+        return np.broadcast_to(h / scale, quantiles.shape).copy(), h_t
 
     def _first_stage(self, xc, t, unit_w, h_t, kernel, parity, plus, minus):
         """Jump in P(T | X) and its bootstrap column ``(s_T+ - s_T-) E_T``."""
@@ -399,6 +415,9 @@ def from_long(df, *, unit, x, y, treatment=None):
     treatment : pandas.Series
         Only when ``treatment`` is given.
     """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a pandas DataFrame (one row per observation); got "
+                        f"{type(df).__name__}. Wrap it: from_long(pd.DataFrame(df), ...).")
     columns = [unit, x, y] + ([treatment] if treatment is not None else [])
     missing = [c for c in columns if c not in df.columns]
     if missing:
