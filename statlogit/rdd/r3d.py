@@ -338,7 +338,7 @@ class R3D(R3DResultsMixin, BaseEstimator):
             if arr.ndim == 2 and arr.shape[1] == 1:
                 arr = arr[:, 0]
             frame = as_float_array(arr, name="x", ndim=1)[:, None]
-        as_float_array(frame, name="x", ndim=2)
+        as_float_array(frame, name="x", ndim=2, min_samples=2)
         return validate_data(self, frame, reset=True, ensure_min_samples=2)[:, 0].copy()
 
     def _bandwidths(self, xc, Q, t, quantiles, kernel, parity, scale):
