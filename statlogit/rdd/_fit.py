@@ -1,5 +1,6 @@
 """R3D estimation steps: one-sided local polynomial fits, monotonisation, residuals."""
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,11 @@ from statlogit.rdd._kernels import (
 KERNEL_CODES = {"triangular": TRIANGULAR, "epanechnikov": EPANECHNIKOV,
                 "uniform": UNIFORM}
 REARRANGEMENT_POINTS = 1001
+
+
+def derivative_factor(deriv, bandwidths):
+    """:math:`d!/h^d`: from the scaled-basis coefficient to the derivative."""
+    return math.factorial(deriv) / np.asarray(bandwidths, dtype=float) ** deriv
 
 
 def kernel_weights(u, kernel):
@@ -37,13 +43,22 @@ class SideFit:
     coef : ndarray of shape (order + 1, m)
         Coefficients in the scaled basis ``(x/h)^k``; ``coef[0]`` is the limit at 0.
     weights : ndarray of shape (n, m)
-        Intercept (equivalent-kernel) weights, zero outside the window.
+        Equivalent-kernel weights of :attr:`estimate` (the intercept when
+        ``deriv = 0``), zero outside the window: ``estimate = (weights * Q).sum(0)``.
     bandwidths : ndarray of shape (m,)
+    deriv : int
+        Order of the derivative estimated at the cutoff.
     """
 
     coef: np.ndarray
     weights: np.ndarray
     bandwidths: np.ndarray
+    deriv: int = 0
+
+    @property
+    def estimate(self):
+        """The ``deriv``-th derivative at the cutoff, :math:`d!\\,\beta_d / h^d`."""
+        return self.coef[self.deriv] * derivative_factor(self.deriv, self.bandwidths)
 
     def fitted(self, x):
         """Fitted values ``r(x_i / h_j)' coef[:, j]``, shape (n, m)."""
@@ -63,7 +78,8 @@ def _check_side(side):
     return side == "above"
 
 
-def fit_side(x, Q, unit_weights, bandwidths, order, kernel, *, side, what="Y"):
+def fit_side(x, Q, unit_weights, bandwidths, order, kernel, *, side, what="Y",
+             deriv=0):
     """Fit one side of the cutoff; one factorisation when all levels share ``h``.
 
     Parameters
@@ -82,6 +98,8 @@ def fit_side(x, Q, unit_weights, bandwidths, order, kernel, *, side, what="Y"):
         ``x >= 0`` or ``x < 0``.
     what : str
         What is fitted, for the error message.
+    deriv : int
+        Derivative estimated at the cutoff (``weights`` are its equivalent kernel).
 
     Raises
     ------
@@ -92,10 +110,10 @@ def fit_side(x, Q, unit_weights, bandwidths, order, kernel, *, side, what="Y"):
     bandwidths = np.ascontiguousarray(np.atleast_1d(bandwidths), dtype=np.float64)
     if np.all(bandwidths == bandwidths[0]):
         coef, weights, n_window, ok = _fit_shared(
-            x, Q, unit_weights, bandwidths[0], order, kernel, plus_side)
+            x, Q, unit_weights, bandwidths[0], order, kernel, plus_side, deriv)
     else:
         coef, weights, n_window, ok = _fit_per_quantile(
-            x, Q, unit_weights, bandwidths, order, kernel, plus_side)
+            x, Q, unit_weights, bandwidths, order, kernel, plus_side, deriv)
     if not np.all(ok):
         j = int(np.flatnonzero(~ok)[0])
         where = "above (x >= cutoff)" if plus_side else "below (x < cutoff)"
@@ -104,7 +122,9 @@ def fit_side(x, Q, unit_weights, bandwidths, order, kernel, *, side, what="Y"):
             f"bandwidth h={bandwidths[j]:.4g} used for {what}; a polynomial of order "
             f"{order} needs at least {order + 1} distinct ones. Increase the bandwidth "
             "or lower p.")
-    return SideFit(coef, weights, bandwidths)
+    if deriv:
+        weights = weights * derivative_factor(deriv, bandwidths)[None, :]
+    return SideFit(coef, weights, bandwidths, deriv)
 
 
 @dataclass
@@ -116,7 +136,8 @@ class TwoSidedFit:
     above, below : SideFit
         The fits on ``x >= 0`` and ``x < 0``.
     jump : ndarray of shape (m,)
-        ``above.coef[0] - below.coef[0]`` (before any monotonisation).
+        ``above.estimate - below.estimate``: the jump of the intercepts (or of the
+        ``deriv``-th derivatives), before any monotonisation.
     residuals : ndarray of shape (n, m)
         The residual process :math:`\hat E_i(q)`: each unit's residual from its own
         side's fit, zero outside the windows (see :func:`residuals`).
@@ -147,7 +168,7 @@ class TwoSidedFit:
 
 
 def fit_two_sided(x, Q, unit_weights, bandwidths, order, kernel, *, what="Y",
-                  method="simple", parity=False):
+                  method="simple", parity=False, deriv=0):
     """Fit both sides, and return them with the jump and the residual process.
 
     Parameters are those of :func:`fit_side` (without ``side``); ``method`` and
@@ -158,27 +179,28 @@ def fit_two_sided(x, Q, unit_weights, bandwidths, order, kernel, *, what="Y",
     TwoSidedFit
     """
     above = fit_side(x, Q, unit_weights, bandwidths, order, kernel, side="above",
-                     what=what)
+                     what=what, deriv=deriv)
     below = fit_side(x, Q, unit_weights, bandwidths, order, kernel, side="below",
-                     what=what)
+                     what=what, deriv=deriv)
     resid = (residuals(x, Q, above, method=method, parity=parity)
              + residuals(x, Q, below, method=method, parity=parity))
-    return TwoSidedFit(above, below, above.coef[0] - below.coef[0], resid)
+    return TwoSidedFit(above, below, above.estimate - below.estimate, resid)
 
 
-def _fit_per_quantile(x, Q, unit_weights, bandwidths, order, kernel, plus_side):
+def _fit_per_quantile(x, Q, unit_weights, bandwidths, order, kernel, plus_side,
+                      deriv=0):
     """The numba kernel on the units that can enter some window, scattered back."""
     side = (x >= 0.0) if plus_side else (x < 0.0)
     rows = np.flatnonzero(side & (np.abs(x) <= bandwidths.max()) & (unit_weights > 0))
     coef, sub_weights, n_window, ok = local_poly_per_quantile(
         x[rows], np.ascontiguousarray(Q[rows]), unit_weights[rows], bandwidths, order,
-        kernel, plus_side)
+        kernel, plus_side, deriv)
     weights = np.zeros(Q.shape)
     weights[rows] = sub_weights
     return coef, weights, n_window, ok
 
 
-def _fit_shared(x, Q, unit_weights, h, order, kernel, plus_side):
+def _fit_shared(x, Q, unit_weights, h, order, kernel, plus_side, deriv=0):
     """Weighted least squares with a matrix right-hand side (all levels at once)."""
     n, m = Q.shape
     d = order + 1
@@ -199,7 +221,7 @@ def _fit_shared(x, Q, unit_weights, h, order, kernel, plus_side):
         return failed
     rhs = np.zeros((d, m + 1))
     rhs[:, :m] = Rw.T @ Q[idx]
-    rhs[0, m] = 1.0
+    rhs[deriv, m] = 1.0
     sol = scipy.linalg.cho_solve(factor, rhs)
     coef[:] = sol[:, :m]
     weights[idx] = (w[idx] * (R @ sol[:, m]))[:, None]

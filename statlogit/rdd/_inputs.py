@@ -135,9 +135,12 @@ def treatment_vector(treatment, n):
     return t
 
 
-def multipliers_matrix(multipliers, n):
+def multipliers_matrix(multipliers, n, *, clustered=False):
     if multipliers is None:
         return None
+    if clustered:
+        raise ValueError("multipliers and cluster cannot be combined: with clusters "
+                         "the bootstrap draws one multiplier per cluster; drop one.")
     xi = as_float_array(multipliers, name="multipliers", ndim=2)
     if xi.shape[0] != n:
         raise ValueError(f"multipliers must have one row per unit ({n}); got "
@@ -248,3 +251,75 @@ def check_finite_results(tau, critical_value):
         return
     raise ValueError("The effect or its band overflowed the float range: Y's values "
                      "are too large; rescale Y (e.g. divide it by a power of ten).")
+
+
+# ------------------------------------------------------ covariates, clusters
+def covariate_matrix(covariates, n):
+    """Covariates as an (n, k) float array, or None."""
+    if covariates is None:
+        return None
+    Z = as_float_array(np.asarray(covariates), name="covariates")
+    Z = Z[:, None] if Z.ndim == 1 else Z
+    if Z.shape[0] != n:
+        raise ValueError(f"covariates has {Z.shape[0]} rows but x has {n} units.")
+    if Z.shape[1] == 0:
+        raise ValueError("covariates has no columns; pass covariates=None.")
+    return Z
+
+
+def covariate_names(covariates, Z):
+    """Column names of a DataFrame (or ``z0, z1, ...``)."""
+    if Z is None:
+        return None
+    if isinstance(covariates, pd.DataFrame):
+        return [str(c) for c in covariates.columns]
+    if isinstance(covariates, pd.Series) and covariates.name is not None:
+        return [str(covariates.name)]
+    return [f"z{j}" for j in range(Z.shape[1])]
+
+
+def cluster_codes(cluster, n):
+    """Cluster labels as codes ``0..G-1`` and ``G``; ``(None, 0)`` without clusters."""
+    if cluster is None:
+        return None, 0
+    labels = np.asarray(cluster)
+    if labels.ndim != 1 or labels.size != n:
+        raise ValueError(f"cluster must hold one label per unit ({n}); got shape "
+                         f"{labels.shape}.")
+    if np.iscomplexobj(labels):
+        raise ValueError("cluster labels must be integers or strings; got complex.")
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise ValueError("cluster contains NaN or infinite labels; give every unit a "
+                         "cluster.")
+    try:
+        _, codes = np.unique(labels, return_inverse=True)
+    except TypeError as exc:
+        raise ValueError("cluster labels must be of one type (all integers or all "
+                         "strings).") from exc
+    n_clusters = int(codes.max()) + 1
+    if n_clusters < 2:
+        raise ValueError("cluster has a single cluster; cluster-robust inference needs "
+                         "at least 2 (on each side of the cutoff).")
+    return codes.astype(np.int64), n_clusters
+
+
+def drop_donut(data, cutoff, donut):
+    """Drop units with ``|x - cutoff| < donut`` from every per-unit entry of ``data``."""
+    if donut == 0:
+        return data
+    keep = np.abs(data["x"] - float(cutoff)) >= donut
+    if keep.all():
+        return data
+    out = {}
+    for key, value in data.items():
+        if key == "cluster":
+            codes, _ = value
+            if codes is None:
+                out[key] = value
+            else:
+                _, kept = np.unique(codes[keep], return_inverse=True)
+                out[key] = (kept.astype(np.int64), int(kept.max()) + 1 if kept.size
+                            else 0)
+        else:
+            out[key] = None if value is None else value[keep]
+    return out

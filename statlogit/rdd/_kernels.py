@@ -101,7 +101,8 @@ def _solve_spd_columns(gram, rhs):
 
 
 @njit
-def local_poly_per_quantile(x, Q, unit_weights, bandwidths, order, kernel, plus_side):
+def local_poly_per_quantile(x, Q, unit_weights, bandwidths, order, kernel, plus_side,
+                            deriv=0):
     """One-sided local polynomial fits at 0, one bandwidth per quantile level.
 
     For level ``j`` and the units on the chosen side (``x >= 0`` for the plus side,
@@ -120,13 +121,16 @@ def local_poly_per_quantile(x, Q, unit_weights, bandwidths, order, kernel, plus_
     kernel : int
         Kernel code.
     plus_side : bool
+    deriv : int
+        Coefficient whose equivalent-kernel weights are returned (0: the intercept).
 
     Returns
     -------
     coef : float64 array of shape (order + 1, m)
         Coefficients in the scaled basis ``(x/h)^k``.
     intercept_weights : float64 array of shape (n, m)
-        ``s_i = w_i e_0' G^{-1} r(x_i/h)``, so ``coef[0, j] = s[:, j] @ Q[:, j]``.
+        ``s_i = w_i e_d' G^{-1} r(x_i/h)`` (``d = deriv``), so
+        ``coef[d, j] = s[:, j] @ Q[:, j]``.
     n_window : int64 array of shape (m,)
         Units with positive weight per level.
     ok : bool array of shape (m,)
@@ -159,7 +163,7 @@ def local_poly_per_quantile(x, Q, unit_weights, bandwidths, order, kernel, plus_
                 rhs[a, 0] += w * basis[a] * Q[i, j]
                 for b in range(d):
                     gram[a, b] += w * basis[a] * basis[b]
-        rhs[0, 1] = 1.0
+        rhs[deriv, 1] = 1.0
         sol, ok[j] = _solve_spd_columns(gram, rhs)
         if not ok[j]:
             continue

@@ -39,6 +39,10 @@ from statlogit.rdd._inputs import (
     centred_running_variable,
     check_both_sides,
     check_finite_results,
+    cluster_codes,
+    covariate_matrix,
+    covariate_names,
+    drop_donut,
     multipliers_matrix,
     rescale_selection,
     treatment_vector,
@@ -47,6 +51,12 @@ from statlogit.rdd._inputs import (
     warn_flat,
     warn_mass_points,
     warn_small_samples,
+)
+from statlogit.rdd._pointwise import (
+    adjust,
+    cluster_indicator,
+    hc1_factor,
+    pointwise_std_errors,
 )
 from statlogit.rdd._results import R3DResultsMixin
 
@@ -181,11 +191,13 @@ class R3D(R3DResultsMixin, BaseEstimator):
 
     # fit's arguments are data, not routable metadata: no set_fit_request.
     __metadata_request__fit = {name: metadata_routing.UNUSED for name in
-                               ("x", "treatment", "weights", "multipliers")}
+                               ("x", "treatment", "covariates", "cluster",
+                                "weights", "multipliers")}
 
     def __init__(self, cutoff=0.0, method="simple", p=2, quantiles=None,
                  kernel="epanechnikov", bandwidth="mse", treatment_bandwidth=None,
-                 n_bootstrap=200, alpha=0.05, parity=None, random_state=None):
+                 n_bootstrap=200, alpha=0.05, deriv=0, donut=0.0, parity=None,
+                 random_state=None):
         self.cutoff = cutoff
         self.method = method
         self.p = p
@@ -195,11 +207,14 @@ class R3D(R3DResultsMixin, BaseEstimator):
         self.treatment_bandwidth = treatment_bandwidth
         self.n_bootstrap = n_bootstrap
         self.alpha = alpha
+        self.deriv = deriv
+        self.donut = donut
         self.parity = parity
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, x, Y, treatment=None, weights=None, multipliers=None):
+    def fit(self, x, Y, treatment=None, covariates=None, cluster=None, weights=None,
+            multipliers=None):
         """Estimate the effect curve, its uniform band and the bootstrap draws.
 
         Parameters
@@ -212,6 +227,14 @@ class R3D(R3DResultsMixin, BaseEstimator):
             ``quantiles`` (already computed).
         treatment : array-like of shape (n_units,), optional
             0/1 treatment status; given means a fuzzy design.
+        covariates : array-like of shape (n_units, k), optional
+            Pre-determined unit covariates: the Calonico-Cattaneo-Farrell-Titiunik
+            (2019) adjustment with common coefficients on both sides, per level (and
+            in the first stage); the band, tests and standard errors account for it
+            (the bandwidth selector ignores it).
+        cluster : array-like of shape (n_units,), optional
+            Cluster labels: one bootstrap multiplier per cluster and cluster-robust
+            (CR1) standard errors.
         weights : array-like of shape (n_units,), optional
             Non-negative unit weights multiplying the kernel weights of the final
             fits (the bandwidth selector ignores them).
@@ -225,67 +248,111 @@ class R3D(R3DResultsMixin, BaseEstimator):
         # Every matrix product here is skinny (p + 1 rows) or small: one BLAS thread is
         # faster and immune to thread oversubscription.
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(x, Y, treatment, weights, multipliers)
+            return self._fit(x, Y, treatment, weights, multipliers, covariates, cluster)
 
-    def _fit(self, x, Y, treatment, weights, multipliers):
+    def _fit(self, x, Y, treatment, weights, multipliers, covariates, cluster):
         self._check_params()
         quantiles = self._quantile_grid()
-        xc, scale = centred_running_variable(self._running_variable(x), self.cutoff)
-        n = xc.size
         kernel = KERNEL_CODES[self.kernel]
         parity = self.parity == "R3D"
-        Q, sizes = unit_quantiles(Y, quantiles, n)
-        t = None if treatment is None else treatment_vector(treatment, n)
-        unit_w = check_sample_weight(weights, n)
+        x_raw = self._running_variable(x)
+        n_all = x_raw.size
+        Q, sizes = unit_quantiles(Y, quantiles, n_all)
+        data = {
+            "x": x_raw, "Q": Q, "sizes": sizes,
+            "t": None if treatment is None else treatment_vector(treatment, n_all),
+            "w": check_sample_weight(weights, n_all),
+            "Z": covariate_matrix(covariates, n_all),
+            "cluster": cluster_codes(cluster, n_all),
+            "xi": multipliers_matrix(multipliers, n_all, clustered=cluster is not None),
+        }
+        self.covariate_names_ = covariate_names(covariates, data["Z"])
+        data = drop_donut(data, self.cutoff, self.donut)
+        xc, scale = centred_running_variable(data["x"], self.cutoff)
+        n, Q, t, unit_w, Z = xc.size, data["Q"], data["t"], data["w"], data["Z"]
+        codes, n_clusters = data["cluster"]
         check_both_sides(xc, self.p, selector_order=self._selector_order(parity))
         warn_mass_points(xc)
 
         h, h_t = self._bandwidths(xc, Q, t, quantiles, kernel, parity, scale)
         outcome = fit_two_sided(xc, Q, unit_w, h, self.p, kernel, what="the outcome",
-                                method=self.method, parity=parity)
+                                method=self.method, parity=parity, deriv=self.deriv)
+        shift = 0.0
+        if Z is not None:
+            adjustment = adjust(xc, Q, Z, unit_w, outcome, self.p, kernel,
+                                deriv=self.deriv)
+            shift = 0.5 * np.sum(adjustment.gamma * adjustment.jump, axis=0)
+            self.covariate_coef_ = adjustment.gamma
         plus, minus = outcome.above, outcome.below
-        m_plus = monotonise(plus.coef[0], quantiles, self.method, parity=parity)
-        m_minus = monotonise(minus.coef[0], quantiles, self.method, parity=parity)
+        m_plus, m_minus = plus.estimate - shift, minus.estimate + shift
+        if self.deriv == 0:
+            m_plus = monotonise(m_plus, quantiles, self.method, parity=parity)
+            m_minus = monotonise(m_minus, quantiles, self.method, parity=parity)
         A = outcome.score()
         sides = outcome.residuals * plus.weights
         delta_y = m_plus - m_minus
-        tau, delta_t = delta_y, None
+        tau, delta_t, first, a_t = delta_y, None, None, None
         if t is not None:
-            delta_t, a_t = self._first_stage(xc, t, unit_w, h_t, kernel, parity,
-                                             plus, minus)
+            delta_t, a_t, first = self._first_stage(xc, t, unit_w, Z, h_t, kernel,
+                                                    parity, plus, minus)
             tau = delta_y / delta_t
+        score = self._score(A, outcome, first, a_t, delta_y,
+                            delta_t, xc >= 0, codes)
+        std_errors = pointwise_std_errors(
+            score, outcome.weight_difference != 0, xc >= 0, self.p, cluster=codes,
+            n_clusters=n_clusters)
+        if first is not None:
             A = np.column_stack([A, a_t])
-
-        draws, side_draws = self._bootstrap(A, sides, delta_y, delta_t,
-                                            multipliers_matrix(multipliers, n))
+        draws, side_draws = self._bootstrap(A, sides, delta_y, delta_t, data["xi"],
+                                            codes, n_clusters)
         crit = critical_value(draws, self.alpha)
-
-        self.quantiles_ = quantiles
-        self.tau_ = tau
-        self.critical_value_ = crit
-        self.band_ = np.column_stack([tau - crit, tau + crit])
         check_finite_results(tau, crit)
+
+        unit = float(scale) ** -self.deriv  # derivatives in units of the original x
+        self.quantiles_ = quantiles
+        self.tau_ = tau * unit
+        self.std_errors_ = std_errors * unit
+        self.critical_value_ = crit * unit
+        self.band_ = np.column_stack([self.tau_ - self.critical_value_,
+                                      self.tau_ + self.critical_value_])
         self.bandwidth_ = h * scale
         self.treatment_bandwidth_ = None if h_t is None else h_t * scale
-        self.m_plus_, self.m_minus_ = m_plus, m_minus
+        self.m_plus_, self.m_minus_ = m_plus * unit, m_minus * unit
         self.coef_plus_, self.coef_minus_ = plus.coef, minus.coef
-        self.first_stage_ = delta_t
-        self.bootstrap_draws_ = draws
-        self.bootstrap_sides_ = side_draws
+        self.first_stage_ = None if delta_t is None else delta_t * unit
+        self.bootstrap_draws_ = draws * unit
+        self.bootstrap_sides_ = side_draws * unit
         self.n_units_ = n
+        self.n_clusters_ = None if codes is None else n_clusters
         self.n_effective_ = outcome.n_effective()
-        warn_flat(quantiles, plus.coef[0], minus.coef[0])
-        warn_small_samples(sizes, plus.weights, minus.weights, self.n_effective_)
+        if self.deriv == 0:
+            warn_flat(quantiles, plus.coef[0], minus.coef[0])
+        warn_small_samples(data["sizes"], plus.weights, minus.weights,
+                           self.n_effective_)
         return self
 
-    def _bootstrap(self, A, sides, delta_y, delta_t, multipliers):
+    def _score(self, A, outcome, first, a_t, delta_y, delta_t, above, codes):
+        """Units' scores for the pointwise variances (HC1-scaled without clusters)."""
+        if codes is None:
+            A = A * hc1_factor(outcome.weight_difference != 0, above, self.p)
+            if first is not None:
+                a_t = a_t * hc1_factor(a_t[:, None] != 0, above, self.p)[:, 0]
+        if first is None:
+            return A
+        return A / delta_t - (delta_y / delta_t**2)[None, :] * a_t[:, None]
+
+    def _bootstrap(self, A, sides, delta_y, delta_t, multipliers, codes, n_clusters):
         """Draws of the process of tau (delta method when fuzzy) and of each side.
 
         ``sides`` holds the columns ``s_+ E`` of the process of ``m_+``; that of
-        ``m_-`` is their difference with the sharp process.
+        ``m_-`` is their difference with the sharp process. With clusters, one
+        multiplier per cluster (the columns are summed within clusters first).
         """
         k = A.shape[1]
-        raw = multiplier_process(np.column_stack([A, sides]),
+        columns = np.column_stack([A, sides])
+        if codes is not None:
+            columns = cluster_indicator(codes, n_clusters) @ columns
+        raw = multiplier_process(columns,
                                  n_bootstrap=self.n_bootstrap,
                                  rng=resolve_rng(self.random_state),
                                  multipliers=multipliers)
@@ -311,6 +378,11 @@ class R3D(R3DResultsMixin, BaseEstimator):
             raise ValueError(f"parity must be None or 'R3D'; got {self.parity!r}.")
         check_scalar(self.p, name="p", lower=1, upper=9, integer=True)
         check_scalar(self.cutoff, name="cutoff")
+        check_scalar(self.deriv, name="deriv", lower=0, upper=self.p, integer=True)
+        check_scalar(self.donut, name="donut", lower=0.0)
+        if self.parity == "R3D" and self.deriv:
+            raise ValueError("deriv > 0 is not available with parity='R3D' (the R "
+                             "package has no kink design); use parity=None.")
         check_scalar(self.n_bootstrap, name="n_bootstrap", lower=1, integer=True)
         check_scalar(self.alpha, name="alpha", lower=0.0, upper=1.0,
                      include_lower=False, include_upper=False)
@@ -373,10 +445,13 @@ class R3D(R3DResultsMixin, BaseEstimator):
             h_t = float(h[0]) / scale
         return np.broadcast_to(h / scale, quantiles.shape).copy(), h_t
 
-    def _first_stage(self, xc, t, unit_w, h_t, kernel, parity, plus, minus):
-        """Jump in P(T | X) and its bootstrap column ``(s_T+ - s_T-) E_T``."""
+    def _first_stage(self, xc, t, unit_w, Z, h_t, kernel, parity, plus, minus):
+        """Jump in P(T | X), its bootstrap column ``(s_T+ - s_T-) E_T``, the fit."""
         T = t[:, None]
-        first = fit_two_sided(xc, T, unit_w, [h_t], self.p, kernel, what="the treatment")
+        first = fit_two_sided(xc, T, unit_w, [h_t], self.p, kernel, what="the treatment",
+                              deriv=self.deriv)
+        if Z is not None:
+            adjust(xc, T, Z, unit_w, first, self.p, kernel, deriv=self.deriv)
         delta_t = float(first.jump[0])
         if not abs(delta_t) > NO_JUMP:
             raise ValueError(
@@ -391,7 +466,7 @@ class R3D(R3DResultsMixin, BaseEstimator):
         else:
             w_plus, w_minus = first.above.weights, first.below.weights
             e_t = first.residuals
-        return delta_t, (e_t * (w_plus - w_minus))[:, 0]
+        return delta_t, (e_t * (w_plus - w_minus))[:, 0], first
 
 
 def from_long(df, *, unit, x, y, treatment=None):

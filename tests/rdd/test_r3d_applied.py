@@ -1,0 +1,106 @@
+"""Issue 16: covariates, clusters, kinks, donuts and pointwise inference.
+
+Independent truth: rdrobust in the single-observation case (each unit one draw, so R3D
+is scalar RD), at a fixed bandwidth, p = 1 and 2, three kernels.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from statlogit import R3D
+from statlogit.datasets import make_r3d_package
+
+KERNELS = [("triangular", "tri"), ("epanechnikov", "epa"), ("uniform", "uni")]
+CASES = ["plain", "covariates", "cluster", "covariates+cluster", "deriv1", "fuzzy",
+         "fuzzy+covariates+cluster", "fuzzy+deriv1"]
+LEVELS = [0.25, 0.5, 0.75]
+
+
+@pytest.fixture(scope="module")
+def scalar_design():
+    rng = np.random.default_rng(5)
+    n = 600
+    x = rng.uniform(-1, 1, n)
+    z = rng.normal(size=(n, 2)) + 0.3 * x[:, None]
+    g = rng.integers(0, 40, n)
+    y = 1 + x + 0.5 * x**2 + 2 * (x >= 0) + z @ [0.5, -0.3] + rng.normal(0, 0.3, n)
+    t = ((x >= 0) ^ (rng.uniform(size=n) < 0.2)).astype(float)
+    return x, y, z, g, t
+
+
+def _fit_quietly(est, *args, **kwargs):
+    with warnings.catch_warnings():
+        # one draw per unit: flat quantile curves and tiny samples warn by design
+        warnings.simplefilter("ignore", UserWarning)
+        return est.fit(*args, **kwargs)
+
+
+@pytest.mark.parametrize(("kernel", "rd_kernel"), KERNELS)
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("case", CASES)
+def test_single_observation_equals_rdrobust(scalar_design, kernel, rd_kernel, p, case):
+    rdrobust = pytest.importorskip("rdrobust").rdrobust
+    x, y, z, g, t = scalar_design
+    ours, theirs = {}, {}
+    if "covariates" in case:
+        ours["covariates"] = theirs["covs"] = z
+    if "cluster" in case:
+        ours["cluster"] = theirs["cluster"] = g
+    if "fuzzy" in case:
+        ours["treatment"] = theirs["fuzzy"] = t
+    deriv = 1 if "deriv1" in case else 0
+    est = _fit_quietly(R3D(p=p, kernel=kernel, bandwidth=0.4, quantiles=LEVELS,
+                           n_bootstrap=10, deriv=deriv, random_state=0), x, y, **ours)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = rdrobust(y, x, c=0, p=p, h=0.4, kernel=rd_kernel, vce="hc1",
+                       deriv=deriv or None, **theirs)
+    np.testing.assert_allclose(est.tau_, ref.coef.iloc[0, 0], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(est.std_errors_, ref.se.iloc[0, 0], rtol=1e-6)
+
+
+def test_donut_equals_the_fit_on_the_units_outside_it():
+    x, Y, _ = make_r3d_package(400, 30, delta=1.0, random_state=2)
+    z = np.column_stack([np.sin(3 * x), np.arange(x.size) % 3])
+    g = np.arange(x.size) % 25
+    est = R3D(quantiles=LEVELS, donut=0.1, random_state=0).fit(x, Y, covariates=z,
+                                                              cluster=g)
+    keep = np.abs(x) >= 0.1
+    subset = R3D(quantiles=LEVELS, random_state=0).fit(
+        x[keep], [y for y, k in zip(Y, keep, strict=True) if k], covariates=z[keep],
+        cluster=g[keep])
+    np.testing.assert_array_equal(est.bandwidth_, subset.bandwidth_)
+    np.testing.assert_array_equal(est.tau_, subset.tau_)
+    np.testing.assert_array_equal(est.std_errors_, subset.std_errors_)
+    np.testing.assert_array_equal(est.band_, subset.band_)
+    assert est.n_units_ == keep.sum()
+
+
+def test_one_multiplier_per_cluster():
+    x, Y, _ = make_r3d_package(300, 20, delta=1.0, random_state=4)
+    g = np.arange(x.size) // 10
+    est = R3D(quantiles=LEVELS, n_bootstrap=50, random_state=0).fit(x, Y, cluster=g)
+    # relabelling the clusters (same partition) changes nothing
+    relabel = R3D(quantiles=LEVELS, n_bootstrap=50, random_state=0).fit(
+        x, Y, cluster=np.array([f"c{99 - v}" for v in g]))
+    np.testing.assert_allclose(est.std_errors_, relabel.std_errors_, rtol=1e-12)
+    assert est.n_clusters_ == 30
+    with pytest.raises(ValueError, match="multipliers and cluster"):
+        R3D(quantiles=LEVELS).fit(x, Y, cluster=g, multipliers=np.ones((x.size, 5)))
+    with pytest.raises(ValueError, match="single cluster"):
+        R3D(quantiles=LEVELS).fit(x, Y, cluster=np.zeros(x.size))
+
+
+def test_covariate_names_and_bad_covariates():
+    x, Y, _ = make_r3d_package(300, 20, delta=1.0, random_state=4)
+    frame = pd.DataFrame({"age": np.sin(5 * x), "size": np.cos(7 * x)})
+    est = R3D(quantiles=LEVELS, random_state=0).fit(x, Y, covariates=frame)
+    assert est.covariate_names_ == ["age", "size"]
+    assert est.covariate_coef_.shape == (2, 3)
+    with pytest.raises(ValueError, match="collinear"):
+        R3D(quantiles=LEVELS).fit(x, Y, covariates=frame.assign(copy=frame["age"]))
+    with pytest.raises(ValueError, match="covariates"):
+        R3D(quantiles=LEVELS).fit(x, Y, covariates=np.ones((5, 2)))
