@@ -33,6 +33,7 @@ and :math:`\widehat{\mathrm{Var}}\,\hat\tau(q) = \hat V_+ + \hat V_-`. In a fuzz
 design :math:`\psi_i = (s_i \hat e_i - \hat\tau\, s^T_i \hat e^T_i)/\hat\tau_T`.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,9 +156,12 @@ def pointwise_std_errors(score, windows, above, order, *, cluster=None, n_cluste
         inside = windows & side[:, None]
         n_s = inside.sum(axis=0)
         g_s = np.count_nonzero(indicator @ inside.astype(float), axis=0)
+        defined = (g_s > 1) & (n_s > order + 1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            factor = (n_s - 1) / (n_s - order - 1) * g_s / (g_s - 1)
-        total += np.where(g_s > 1, factor, np.nan) * np.sum(sums**2, axis=0)
+            factor = np.where(defined, (n_s - 1) / (n_s - order - 1) * g_s / (g_s - 1),
+                              1.0)
+        _warn_undefined(~defined & (n_s > 0), "CR1", "one cluster or p + 1 units")
+        total += factor * np.sum(sums**2, axis=0)
     return np.sqrt(total) * top
 
 
@@ -167,7 +171,19 @@ def hc1_factor(windows, above, order):
     for side in (above, ~above):
         inside = windows & side[:, None]
         n_s = inside.sum(axis=0)
+        defined = n_s > order + 1
         with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.sqrt(n_s / (n_s - order - 1))
+            f = np.where(defined, np.sqrt(n_s / (n_s - order - 1)), 1.0)
+        _warn_undefined(~defined & (n_s > 0), "HC1", "only p + 1 units")
         out = np.where(inside, f[None, :], out)
     return out
+
+
+def _warn_undefined(undefined, name, why):
+    if not np.any(undefined):
+        return
+    warnings.warn(
+        f"The {name} small-sample factor is undefined at {int(undefined.sum())} "
+        f"level(s), whose window holds {why} on a side: their pointwise standard "
+        "errors use no correction and are unreliable; widen the bandwidth.",
+        UserWarning, stacklevel=5)

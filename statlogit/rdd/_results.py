@@ -10,7 +10,16 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from statlogit.rdd._inference import R3DGiniTestResult, R3DTestResult, gini_test, sup_test
+from statlogit._validation import check_scalar
+from statlogit.inference import conf_int_frame
+from statlogit.rdd._inference import (
+    R3DGiniTestResult,
+    R3DTestResult,
+    critical_value,
+    gini_test,
+    sup_test,
+)
+from statlogit.rdd._summary import build_summary, level_names
 
 # The Gini of the whole distribution needs a grid reaching these levels.
 GINI_GRID_ENDS = (0.01, 0.99)
@@ -140,32 +149,98 @@ class R3DResultsMixin:
         return R3DGiniTestResult(stat, p_value, crit, bounds, int(idx.size),
                                  g_plus, g_minus, dropped)
 
-    def summary(self):
-        """The effect curve as a labelled table, one row per quantile level.
+    def _critical_value(self, alpha):
+        """Half-width of the uniform band at level ``1 - alpha`` (from the draws)."""
+        alpha = check_scalar(alpha, name="alpha", lower=0.0, upper=1.0,
+                             include_lower=False, include_upper=False)
+        if alpha == self.alpha:
+            return self.critical_value_
+        return critical_value(self.bootstrap_draws_, alpha)
+
+    def conf_int(self, alpha=0.05, kind="pointwise"):
+        r"""Confidence intervals for the effect at each level.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            Level ``1 - alpha``.
+        kind : {"pointwise", "uniform"}, default="pointwise"
+            ``"pointwise"``: :math:`\hat\tau(q) \pm z_{1-\alpha/2}\,
+            \widehat{se}(q)` (each level covered with probability ``1 - alpha``);
+            ``"uniform"``: the bootstrap band :math:`\hat\tau(q) \pm
+            \hat c_{1-\alpha}`, covering all levels at once.
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``tau``, ``band_lower``, ``band_upper`` (uniform band),
-            ``bandwidth``, ``m_plus``, ``m_minus``, ``n_below``, ``n_above``; the
-            critical value, alpha, method and design are in ``.attrs``.
+            Columns ``lower``, ``upper``, indexed by the quantile levels
+            (``quantile``); ``attrs["kind"]`` says which.
         """
         check_is_fitted(self, "tau_")
-        table = pd.DataFrame({
-            "tau": self.tau_,
-            "band_lower": self.band_[:, 0],
-            "band_upper": self.band_[:, 1],
-            "bandwidth": self.bandwidth_,
-            "m_plus": self.m_plus_,
-            "m_minus": self.m_minus_,
-            "n_below": self.n_effective_[0],
-            "n_above": self.n_effective_[1],
-        }, index=pd.Index(self.quantiles_, name="quantile"))
-        table.attrs.update(critical_value=self.critical_value_, alpha=self.alpha,
-                           method=self.method,
-                           design="fuzzy" if self.first_stage_ is not None else "sharp",
-                           first_stage=self.first_stage_)
-        return table
+        if kind == "pointwise":
+            frame = conf_int_frame(self.tau_, self.std_errors_, alpha=alpha,
+                                   names=level_names(self.quantiles_))
+        elif kind == "uniform":
+            crit = self._critical_value(alpha)
+            frame = pd.DataFrame({"lower": self.tau_ - crit, "upper": self.tau_ + crit})
+        else:
+            raise ValueError(f"kind must be 'pointwise' or 'uniform'; got {kind!r}.")
+        frame.index = pd.Index(self.quantiles_, name="quantile")
+        frame.attrs["kind"] = kind
+        return frame
+
+    def summary(self, alpha=0.05):
+        """Per-level estimates with pointwise and uniform inference.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+
+        Returns
+        -------
+        R3DSummary
+            A statsmodels ``Summary`` (text, HTML, LaTeX) built by
+            :mod:`statlogit.inference`: estimate, standard error, z, pointwise
+            p-value and interval, uniform band per level; units, effective units
+            per side, bandwidths, first stage, covariates, clusters and the
+            bootstrap p-values of the nullity and homogeneity tests (below
+            ``1/(B+1)`` reported as such). Its ``frame`` (also reached as
+            ``summary.columns``, ``summary["tau"]``, ``summary.attrs``) is the
+            per-level table: ``tau``, ``band_lower``, ``band_upper``, ``std_error``,
+            ``bandwidth``, ``m_plus``, ``m_minus``, ``n_below``, ``n_above``.
+        """
+        check_is_fitted(self, "tau_")
+        return build_summary(self, alpha)
+
+    def test_sign(self, direction="positive", range=None):
+        r"""One-sided uniform test that the effect has a sign at every level.
+
+        ``direction="positive"``: :math:`H_0: \tau(q) \ge 0` for all :math:`q` in
+        ``range``; statistic :math:`\max_q (-\hat\tau(q))`, p-value the share of
+        bootstrap :math:`\max_q(-\hat G^b(q))` at least as large (the least
+        favourable null :math:`\tau \equiv 0`). ``"negative"``: :math:`H_0:
+        \tau(q) \le 0`, statistic :math:`\max_q \hat\tau(q)`. A small p-value
+        says the effect is negative (positive) at some level.
+
+        Parameters
+        ----------
+        direction : {"positive", "negative"}, default="positive"
+        range : (float, float), optional
+
+        Returns
+        -------
+        R3DTestResult
+        """
+        if direction not in ("positive", "negative"):
+            raise ValueError("direction must be 'positive' or 'negative'; got "
+                             f"{direction!r}.")
+        idx, bounds = self._range_index(range)
+        sign = -1.0 if direction == "positive" else 1.0
+        statistic = float(np.max(sign * self.tau_[idx]))
+        sup = np.max(sign * self.bootstrap_draws_[:, idx], axis=1)
+        p_value = float(np.mean(sup >= statistic))
+        return R3DTestResult(statistic, p_value, float(np.quantile(sup, 1 - self.alpha)),
+                             bounds, int(idx.size))
 
     def plot(self, ax=None):
         """Plot the effect curve with its uniform band.
@@ -182,7 +257,7 @@ class R3DResultsMixin:
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.2))
+            _, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
         level = round(100 * (1 - self.alpha))
         ax.fill_between(self.quantiles_, self.band_[:, 0], self.band_[:, 1], alpha=0.3,
                         label=f"{level}% uniform band")

@@ -104,3 +104,63 @@ def test_covariate_names_and_bad_covariates():
         R3D(quantiles=LEVELS).fit(x, Y, covariates=frame.assign(copy=frame["age"]))
     with pytest.raises(ValueError, match="covariates"):
         R3D(quantiles=LEVELS).fit(x, Y, covariates=np.ones((5, 2)))
+
+
+# ------------------------------------------------------------ pointwise inference
+@pytest.fixture(scope="module")
+def fitted_cluster():
+    x, Y, _ = make_r3d_package(400, 30, delta=1.0, random_state=6)
+    est = R3D(quantiles=LEVELS, n_bootstrap=199, random_state=0).fit(
+        x, Y, covariates=pd.DataFrame({"age": np.sin(4 * x)}),
+        cluster=np.arange(x.size) // 8)
+    return est
+
+
+def test_conf_int_pointwise_and_uniform(fitted_cluster):
+    from scipy import stats
+
+    est = fitted_cluster
+    pointwise = est.conf_int(alpha=0.1)
+    assert list(pointwise.columns) == ["lower", "upper"]
+    assert pointwise.index.name == "quantile" and pointwise.attrs["kind"] == "pointwise"
+    z = stats.norm.ppf(0.95)
+    np.testing.assert_allclose(pointwise["upper"], est.tau_ + z * est.std_errors_)
+    uniform = est.conf_int(kind="uniform")
+    np.testing.assert_allclose(uniform.to_numpy(), est.band_)
+    # a band at another level: the ceil((1 - alpha)(B + 1))-th smallest sup-norm
+    sup = np.sort(np.max(np.abs(est.bootstrap_draws_), axis=1))
+    wide = est.conf_int(alpha=0.01, kind="uniform")
+    np.testing.assert_allclose(wide["upper"] - est.tau_, sup[197])
+    with pytest.raises(ValueError, match="kind"):
+        est.conf_int(kind="simultaneous")
+    with pytest.raises(ValueError, match="alpha"):
+        est.conf_int(alpha=1.5)
+
+
+def test_summary_reports_inference_and_small_p_values(fitted_cluster):
+    est = fitted_cluster
+    summary = est.summary(alpha=0.05)
+    text = summary.as_text()
+    for piece in ("No. units", "Effective units below", "Effective units above",
+                  "Bandwidth", "Clusters", "age", "< 1/(B+1) = 0.005", "std err",
+                  "uniform lower", "q=0.25"):
+        assert piece in text, piece
+    assert "0.000" not in text.split("Nullity p-value:")[1].split("\n")[0]
+    assert summary.as_html().startswith("<table")
+    # the per-level table stays reachable
+    assert list(summary.columns[:3]) == ["tau", "band_lower", "band_upper"]
+    np.testing.assert_array_equal(summary["std_error"], est.std_errors_)
+
+
+def test_sign_test_is_one_sided():
+    x, Y, _ = make_r3d_package(400, 30, delta=0.5, random_state=8)
+    est = R3D(quantiles=LEVELS, n_bootstrap=199, random_state=0).fit(x, Y)
+    positive, negative = est.test_sign("positive"), est.test_sign("negative")
+    assert positive.p_value > 0.5 and negative.p_value < 0.01
+    assert positive.statistic == pytest.approx(-np.min(est.tau_))
+    assert negative.statistic == pytest.approx(np.max(est.tau_))
+    flipped = R3D(quantiles=LEVELS, n_bootstrap=199, random_state=0).fit(
+        x, [-y for y in Y])
+    assert flipped.test_sign("positive").p_value == pytest.approx(negative.p_value)
+    with pytest.raises(ValueError, match="direction"):
+        est.test_sign("up")
