@@ -1,5 +1,6 @@
 """Regression discontinuity with distribution-valued outcomes: R3D (Van Dijcke, 2025)."""
 
+from statlogit.rdd.density import DensityTestResult, density_test
 from statlogit.rdd.local import (
     BandwidthSelection,
     SideFit,
@@ -16,11 +17,13 @@ from statlogit.rdd.r3d import (
 
 __all__ = [
     "BandwidthSelection",
+    "DensityTestResult",
     "R3D",
     "R3DGiniTestResult",
     "R3DTestResult",
     "SideFit",
     "TwoSidedFit",
+    "density_test",
     "from_long",
     "local_polynomial",
     "select_bandwidth",
