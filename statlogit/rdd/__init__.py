@@ -14,6 +14,7 @@ from statlogit.rdd.r3d import (
     R3DTestResult,
     from_long,
 )
+from statlogit.rdd.validation import bandwidth_sensitivity, placebo_cutoffs, plot_checks
 
 __all__ = [
     "BandwidthSelection",
@@ -23,8 +24,11 @@ __all__ = [
     "R3DTestResult",
     "SideFit",
     "TwoSidedFit",
+    "bandwidth_sensitivity",
     "density_test",
     "from_long",
     "local_polynomial",
+    "placebo_cutoffs",
+    "plot_checks",
     "select_bandwidth",
 ]

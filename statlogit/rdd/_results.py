@@ -19,6 +19,7 @@ from statlogit.rdd._inference import (
     gini_test,
     sup_test,
 )
+from statlogit.rdd._plots import plot_binned
 from statlogit.rdd._summary import build_summary, level_names
 
 # The Gini of the whole distribution needs a grid reaching these levels.
@@ -267,3 +268,26 @@ class R3DResultsMixin:
                title=f"R3D ({self.method})")
         ax.legend(fontsize=8)
         return ax
+
+    def plot_data(self, quantiles=(0.1, 0.5, 0.9), bins=20, axes=None):
+        r"""rdplot-style figure: binned means of the unit quantiles against x.
+
+        For each level, the units' quantiles :math:`\hat Q_{Y_i}(q)` (interpolated
+        between grid levels) averaged in ``bins`` equal-width bins of x on each side
+        of the cutoff, with the fitted local polynomials inside the bandwidth (the
+        nearest grid level's fit, without covariate adjustment).
+
+        Parameters
+        ----------
+        quantiles : sequence of float, default=(0.1, 0.5, 0.9)
+        bins : int, default=20
+            Bins per side.
+        axes : sequence of matplotlib.axes.Axes, optional
+            One per level.
+
+        Returns
+        -------
+        numpy.ndarray of matplotlib.axes.Axes
+        """
+        check_is_fitted(self, "tau_")
+        return plot_binned(self, quantiles, bins, axes)

@@ -324,6 +324,7 @@ class R3D(R3DResultsMixin, BaseEstimator):
         self.bootstrap_draws_ = draws * unit
         self.bootstrap_sides_ = side_draws * unit
         self.n_units_ = n
+        self.running_variable_, self.unit_quantiles_ = data["x"], Q
         self.n_clusters_ = None if codes is None else n_clusters
         self.n_effective_ = outcome.n_effective()
         if self.deriv == 0:
