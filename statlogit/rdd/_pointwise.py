@@ -118,23 +118,19 @@ def cluster_indicator(codes, n_clusters):
                                    shape=(n_clusters, n))
 
 
-def pointwise_std_errors(score, windows, above, order, *, cluster=None, n_clusters=0):
-    """Conventional HC1 (or CR1 with clusters) standard error of each column.
+def pointwise_std_errors(score, above, *, cluster=None, n_clusters=0):
+    r"""Standard error of each column: :math:`\sqrt{\sum_S \sum_g (\sum_{i \in S
+    \cap g} \psi_i)^2}` (one group per unit without clusters).
 
-    The scores are divided by their largest absolute value first, so huge or tiny
-    outcomes neither overflow nor underflow when squared.
+    The scores carry their small-sample factor already (:func:`small_sample_factor`)
+    and are divided by their largest absolute value first, so huge or tiny outcomes
+    neither overflow nor underflow when squared.
 
     Parameters
     ----------
     score : ndarray of shape (n, m)
-        Units' scores :math:`\\psi_i(q)` (zero outside the windows); with no
-        clusters each should already carry the HC1 factor of its own fit (see
-        :func:`hc1_factor`).
-    windows : ndarray of bool, shape (n, m)
-        Units inside the window of each level (counted as :math:`n_S`).
+        Units' scores :math:`\psi_i(q)` (zero outside the windows).
     above : ndarray of bool, shape (n,)
-    order : int
-        Polynomial order (:math:`p`).
     cluster : ndarray of int, shape (n,), optional
         Cluster codes ``0..G-1``.
 
@@ -145,37 +141,37 @@ def pointwise_std_errors(score, windows, above, order, *, cluster=None, n_cluste
     top = np.max(np.abs(score), axis=0)
     top = np.where(top > 0, top, 1.0)
     score = score / top
+    if cluster is None:
+        return np.sqrt(np.sum(score**2, axis=0)) * top
+    indicator = cluster_indicator(cluster, n_clusters)
     total = np.zeros(score.shape[1])
     for side in (above, ~above):
-        part = np.where(side[:, None], score, 0.0)
-        if cluster is None:
-            total += np.sum(part**2, axis=0)
-            continue
-        indicator = cluster_indicator(cluster, n_clusters)
-        sums = indicator @ part
-        inside = windows & side[:, None]
-        n_s = inside.sum(axis=0)
-        g_s = np.count_nonzero(indicator @ inside.astype(float), axis=0)
-        defined = (g_s > 1) & (n_s > order + 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(defined, (n_s - 1) / (n_s - order - 1) * g_s / (g_s - 1),
-                              1.0)
-        _warn_undefined(~defined & (n_s > 0), "CR1", "one cluster or p + 1 units")
-        total += factor * np.sum(sums**2, axis=0)
+        total += np.sum((indicator @ np.where(side[:, None], score, 0.0))**2, axis=0)
     return np.sqrt(total) * top
 
 
-def hc1_factor(windows, above, order):
-    """:math:`\\sqrt{n_S/(n_S - p - 1)}` per unit and column (0 outside windows)."""
+def small_sample_factor(windows, above, order, *, cluster=None, n_clusters=0):
+    r"""Per unit and column, the square root of the HC1 factor :math:`n_S/(n_S-p-1)`
+    or, with clusters, of the CR1 factor :math:`\frac{n_S-1}{n_S-p-1}
+    \frac{G_S}{G_S-1}` of the unit's side (0 outside the windows)."""
     out = np.zeros(windows.shape)
+    indicator = None if cluster is None else cluster_indicator(cluster, n_clusters)
     for side in (above, ~above):
         inside = windows & side[:, None]
         n_s = inside.sum(axis=0)
-        defined = n_s > order + 1
         with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.where(defined, np.sqrt(n_s / (n_s - order - 1)), 1.0)
-        _warn_undefined(~defined & (n_s > 0), "HC1", "only p + 1 units")
-        out = np.where(inside, f[None, :], out)
+            if indicator is None:
+                defined = n_s > order + 1
+                f = np.where(defined, n_s / (n_s - order - 1), 1.0)
+            else:
+                g_s = np.count_nonzero(indicator @ inside.astype(float), axis=0)
+                defined = (g_s > 1) & (n_s > order + 1)
+                f = np.where(defined, (n_s - 1) / (n_s - order - 1) * g_s / (g_s - 1),
+                             1.0)
+        _warn_undefined(~defined & (n_s > 0), "HC1" if indicator is None else "CR1",
+                        "only p + 1 units" if indicator is None
+                        else "one cluster or p + 1 units")
+        out = np.where(inside, np.sqrt(f)[None, :], out)
     return out
 
 

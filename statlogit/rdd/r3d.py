@@ -55,8 +55,8 @@ from statlogit.rdd._inputs import (
 from statlogit.rdd._pointwise import (
     adjust,
     cluster_indicator,
-    hc1_factor,
     pointwise_std_errors,
+    small_sample_factor,
 )
 from statlogit.rdd._results import R3DResultsMixin
 from statlogit.rdd.long import from_long
@@ -297,11 +297,20 @@ class R3D(R3DResultsMixin, BaseEstimator):
             delta_t, a_t, first = self._first_stage(xc, t, unit_w, Z, h_t, kernel,
                                                     parity, plus, minus)
             tau = delta_y / delta_t
-        score = self._score(A, outcome, first, a_t, delta_y,
-                            delta_t, xc >= 0, codes)
-        std_errors = pointwise_std_errors(
-            score, outcome.weight_difference != 0, xc >= 0, self.p, cluster=codes,
-            n_clusters=n_clusters)
+        # small-sample factors: in the variances always; in the bootstrap with
+        # clusters (few clusters per window make the multiplier band too narrow)
+        f_y = small_sample_factor(outcome.weight_difference != 0, xc >= 0, self.p,
+                                  cluster=codes, n_clusters=n_clusters)
+        f_t = None if first is None else small_sample_factor(
+            a_t[:, None] != 0, xc >= 0, self.p, cluster=codes,
+            n_clusters=n_clusters)[:, 0]
+        score = self._score(A * f_y, None if first is None else a_t * f_t, delta_y,
+                            delta_t)
+        std_errors = pointwise_std_errors(score, xc >= 0, cluster=codes,
+                                          n_clusters=n_clusters)
+        if codes is not None:
+            A, sides = A * f_y, sides * f_y
+            a_t = None if first is None else a_t * f_t
         if first is not None:
             A = np.column_stack([A, a_t])
         draws, side_draws = self._bootstrap(A, sides, delta_y, delta_t, data["xi"],
@@ -333,13 +342,10 @@ class R3D(R3DResultsMixin, BaseEstimator):
                            self.n_effective_)
         return self
 
-    def _score(self, A, outcome, first, a_t, delta_y, delta_t, above, codes):
-        """Units' scores for the pointwise variances (HC1-scaled without clusters)."""
-        if codes is None:
-            A = A * hc1_factor(outcome.weight_difference != 0, above, self.p)
-            if first is not None:
-                a_t = a_t * hc1_factor(a_t[:, None] != 0, above, self.p)[:, 0]
-        if first is None:
+    @staticmethod
+    def _score(A, a_t, delta_y, delta_t):
+        """Units' scores for the pointwise variances (delta method when fuzzy)."""
+        if a_t is None:
             return A
         return A / delta_t - (delta_y / delta_t**2)[None, :] * a_t[:, None]
 
