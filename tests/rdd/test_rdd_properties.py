@@ -158,6 +158,33 @@ def test_extreme_scales_of_x_and_Y_are_equivariant(seed, log_x, log_y):
                                atol=1e-9 * np.max(np.abs(ref.tau_)))
 
 
+@FAST
+@given(seed=st.integers(0, 10**6),
+       bad=st.sampled_from(["nan", "rows", "str", "complex", "empty", "constant"]),
+       where=st.sampled_from(["covariates", "cluster"]))
+def test_bad_covariates_and_clusters_are_refused(seed, bad, where):
+    x, Y = _design(seed)
+    good = {"covariates": np.sin(3 * x), "cluster": np.arange(x.size) % 8}
+    value = good[where].astype(float)
+    if bad == "nan":
+        value[2] = np.nan
+    elif bad == "rows":
+        value = value[:-2]
+    elif bad == "str" and where == "covariates":
+        value = np.array([f"v{v}" for v in value])
+    elif bad == "str":
+        value = np.array([1, "a"] * (x.size // 2), dtype=object)
+    elif bad == "complex":
+        value = value + 1j
+    elif bad == "empty":
+        value = np.empty((x.size, 0)) if where == "covariates" else np.array([])
+    else:
+        value = np.ones(x.size)
+    args = {**good, where: value}
+    est = _fit_or_refuse([where], _est(), x, Y, **args)
+    assert est is None, f"{where}={bad} was accepted"
+
+
 # ------------------------------------------------------ invalid parameters
 INVALID = [
     ("p", 0), ("p", 10), ("p", 1.5), ("p", "2"), ("p", True),
@@ -170,7 +197,8 @@ INVALID = [
     ("treatment_bandwidth", -0.5), ("treatment_bandwidth", np.inf),
     ("quantiles", [0.0, 0.5]), ("quantiles", [0.5, 1.0]), ("quantiles", [0.6, 0.4]),
     ("quantiles", [0.5, 0.5]), ("quantiles", [[0.5]]), ("quantiles", ["a"]),
-    ("quantiles", [np.nan]),
+    ("quantiles", [np.nan]), ("deriv", -1), ("deriv", 3), ("deriv", 0.5),
+    ("donut", -0.1), ("donut", np.nan), ("donut", "0"),
 ]
 
 
