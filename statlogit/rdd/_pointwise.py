@@ -42,6 +42,10 @@ import scipy.sparse
 
 from statlogit.rdd._fit import derivative_factor, kernel_weights
 
+# Smallest eigenvalue of the covariates' residual Gram (scaled by their raw sizes)
+# below which they count as collinear with the polynomials or with each other.
+COLLINEAR = 1e-10
+
 
 @dataclass
 class CovariateAdjustment:
@@ -79,6 +83,7 @@ def adjust(x, Q, Z, unit_weights, fit, order, kernel, *, deriv=0):
     for h in np.unique(h_all):
         cols = np.flatnonzero(h_all == h)
         szz = np.zeros((k, k))
+        raw = np.zeros(k)
         szq = np.zeros((k, cols.size))
         limits, resid_z = [], []
         for side_fit, side in ((fit.above, x >= 0), (fit.below, x < 0)):
@@ -90,9 +95,17 @@ def adjust(x, Q, Z, unit_weights, fit, order, kernel, *, deriv=0):
             e_z = Z[rows] - R @ coef_z
             e_q = Q[np.ix_(rows, cols)] - R @ side_fit.coef[:, cols]
             szz += (e_z * w[rows, None]).T @ e_z
+            raw += w[rows] @ Z[rows] ** 2
             szq += (e_z * w[rows, None]).T @ e_q
             limits.append(coef_z[deriv] * derivative_factor(deriv, h))
             resid_z.append((rows, e_z))
+        # collinear with the polynomials (e.g. constant) or with each other: the
+        # residual Gram is tiny relative to the covariates' own size
+        norm = np.sqrt(np.where(raw > 0, raw, np.inf))
+        if np.linalg.eigvalsh(szz / np.outer(norm, norm)).min() <= COLLINEAR:
+            raise ValueError(
+                "covariates are collinear (or constant) inside the window of "
+                f"bandwidth {h:.4g}; drop redundant columns of covariates.")
         try:
             g = scipy.linalg.solve(szz, szq, assume_a="pos")
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgError) as exc:
