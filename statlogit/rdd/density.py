@@ -48,6 +48,8 @@ class DensityTestResult:
     density_below, density_above, difference, std_error : float
         :math:`\\hat f_-(c)`, :math:`\\hat f_+(c)` (order ``p + 1`` fit), their
         difference and its jackknife standard error.
+    std_error_below, std_error_above : float
+        Jackknife standard errors of the two densities.
     bandwidth : tuple of float
         ``(h_below, h_above)``.
     n_below, n_above, n_effective_below, n_effective_above : int
@@ -65,6 +67,8 @@ class DensityTestResult:
     density_above: float
     difference: float
     std_error: float
+    std_error_below: float
+    std_error_above: float
     bandwidth: tuple
     n_below: int
     n_above: int
@@ -76,8 +80,9 @@ class DensityTestResult:
     x: np.ndarray
 
     def plot(self, ax=None, bins=40, alpha=0.05):
-        """Histogram of the running variable with the local density fits and their
-        pointwise ``1 - alpha`` intervals at the cutoff.
+        """Histogram of the running variable with the local density fits (order
+        ``p + 1``) and the pointwise ``1 - alpha`` intervals of the densities at the
+        cutoff.
 
         Returns
         -------
@@ -89,16 +94,16 @@ class DensityTestResult:
             _, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
         ax.hist(self.x, bins=bins, density=True, color="0.8", label="histogram of x")
         z = stats.norm.ppf(1 - alpha / 2)
-        sd_side = self.std_error / math.sqrt(2)
-        for value, h, sign, name in ((self.density_below, self.bandwidth[0], -1,
-                                      "below"),
-                                     (self.density_above, self.bandwidth[1], 1,
-                                      "above")):
+        sides = ((self.density_below, self.std_error_below, self.bandwidth[0], -1,
+                  "below"),
+                 (self.density_above, self.std_error_above, self.bandwidth[1], 1,
+                  "above"))
+        for value, se, h, sign, name in sides:
             grid = self.cutoff + sign * np.linspace(0, h, 50)
-            curve = _local_density(self.x, self.cutoff, grid, h, sign, self.p,
+            curve = _local_density(self.x, self.cutoff, grid, h, sign, self.p + 1,
                                    self.kernel)
             line, = ax.plot(grid, curve, lw=1.5, label=f"local fit {name}")
-            ax.errorbar(self.cutoff, value, yerr=z * sd_side, fmt="o",
+            ax.errorbar(self.cutoff + sign * 0.02 * h, value, yerr=z * se, fmt="o",
                         color=line.get_color(), capsize=3)
         ax.axvline(self.cutoff, color="k", lw=0.8)
         ax.set(xlabel="running variable x", ylabel="density",
@@ -230,6 +235,8 @@ def density_test(x, cutoff=0.0, *, bandwidth=None, p=2, kernel="triangular"):
         statistic=statistic, p_value=float(2 * stats.norm.sf(abs(statistic))),
         density_below=float(f_below), density_above=float(f_above),
         difference=float(f_above - f_below), std_error=se,
+        std_error_below=math.sqrt(max(V[2, 2], 0.0)),
+        std_error_above=math.sqrt(max(V[3, 3], 0.0)),
         bandwidth=(float(h_below), float(h_above)), n_below=n_below,
         n_above=n - n_below, n_effective_below=nlh, n_effective_above=nrh,
         cutoff=c, p=p, kernel=kernel, x=xs)

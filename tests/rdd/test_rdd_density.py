@@ -73,3 +73,15 @@ def test_size_without_manipulation_is_nominal():
     size = rejections / reps
     print(f"density test size at 5%: {size:.3f} over {reps} replications")
     assert abs(size - 0.05) <= 0.02
+
+
+def test_side_standard_errors_equal_rddensity():
+    rddensity = pytest.importorskip("rddensity").rddensity
+    x = np.random.default_rng(3).normal(size=800)
+    ours = density_test(x, bandwidth=0.6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = rddensity(x, h=[0.6], bino_flag=False)
+    assert ours.std_error_below == pytest.approx(ref.sd_jk["left"], rel=1e-6)
+    assert ours.std_error_above == pytest.approx(ref.sd_jk["right"], rel=1e-6)
+    assert ours.density_below == pytest.approx(ref.hat["left"], rel=1e-6)
