@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "families" / "r3d.rst"
 
 
