@@ -79,11 +79,13 @@ class R3DResultsMixin:
         Parameters
         ----------
         range : (float, float), optional
-            Quantile range (default: the whole grid); needs 2 grid points or more.
+            Levels over which the effect is compared (default: the whole grid), at
+            least 2 grid points.
 
         Returns
         -------
         R3DTestResult
+            Sup-statistic, bootstrap p-value and critical value.
         """
         return self._test(range, centre=True)
 
@@ -249,6 +251,7 @@ class R3DResultsMixin:
         Parameters
         ----------
         ax : matplotlib.axes.Axes, optional
+            Where to draw (default: a new figure with constrained layout).
 
         Returns
         -------
