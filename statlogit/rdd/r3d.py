@@ -65,8 +65,6 @@ __all__ = ["R3D", "R3DGiniTestResult", "R3DTestResult", "from_long"]
 
 DEFAULT_QUANTILES = np.arange(1, 100) / 100
 NO_JUMP = 1e-10
-# The Gini of the whole distribution needs a grid reaching these levels.
-GINI_GRID_ENDS = (0.01, 0.99)
 
 
 class R3D(R3DResultsMixin, BaseEstimator):
@@ -111,6 +109,12 @@ class R3D(R3DResultsMixin, BaseEstimator):
         Multiplier bootstrap draws.
     alpha : float, default=0.05
         Level of the uniform band and of the tests' critical values.
+    deriv : int, default=0
+        0: the jump; 1: the kink, i.e. the jump in the derivative
+        :math:`\partial_x E[Q_{Y_i}(q) \mid X = x]` (at most ``p``).
+    donut : float, default=0.0
+        Units with :math:`|X - c| <` ``donut`` are dropped before everything,
+        bandwidth selection included.
     parity : {None, "R3D"}, default=None
         ``"R3D"`` reproduces the reference R package R3D 0.1 (see Notes); ``None``
         follows the paper.
@@ -144,50 +148,35 @@ class R3D(R3DResultsMixin, BaseEstimator):
     bandwidth_selection_ : BandwidthSelection or None
         Plug-in ingredients when the bandwidth was selected.
     n_units_ : int
+        Units used (after the donut).
     n_effective_ : ndarray of shape (2, m)
         Units inside the window below and above the cutoff, per level.
+    std_errors_ : ndarray of shape (m,)
+        Conventional pointwise standard errors (HC1, or CR1 with clusters), as
+        ``rdrobust``'s with ``vce="hc1"``.
+    covariate_coef_ : ndarray of shape (k, m)
+        Common covariate coefficients per level (with covariates).
+    covariate_names_ : list of str or None
+    n_clusters_ : int or None
+    running_variable_, unit_quantiles_ : ndarray
+        The units' x and quantiles (n_units, m) used by :meth:`plot_data`.
 
     Notes
     -----
-    ``parity="R3D"`` reproduces these behaviours of the R package, which the default
-    replaces by the paper's:
+    ``parity="R3D"`` reproduces six behaviours of the R package that the default
+    replaces by the paper's (the selector's pilot kernel, kernel constants, pilot cap
+    and final plug-in; the 1001-point rearrangement; negative-weight bootstrap
+    residuals; the fuzzy bootstrap's weights; the uncentred Gini test): the docs
+    page tabulates them. Covariates and ``deriv > 0`` are not in the R package.
 
-    1. the pilot local fits of the bandwidth selector use the triangular kernel
-       whatever ``kernel`` is (default: ``kernel``);
-    2. the selector's kernel constants are Riemann sums on 1000 points (default: exact
-       integrals); its pilot bandwidth is not capped (default: at most the largest
-       :math:`|X - c|`); its final step plugs in the scaled order-:math:`s`
-       coefficient and an intercept-weighted residual variance without the kernel
-       constants (default: the order-:math:`s+1` local derivative and the
-       kernel-weighted residual variance inside the paper's constants);
-    3. ``"simple"`` rearranges through a 1001-point interpolation (default: the exact
-       rearrangement, i.e. sorting the curve on the grid);
-    4. units with a negative intercept weight get a zero bootstrap residual (default:
-       every unit inside the window keeps its residual);
-    5. the fuzzy bootstrap weighs the treatment residuals with the *outcome's*
-       intercept weights at the first level (default: the first stage's own);
-    6. :meth:`test_gini` compares the uncentred bootstrap differences of Gini
-       coefficients with the statistic and clips the coefficients to [0, 1]
-       (default: recentred draws, unclipped coefficients).
-
-    ``fit`` warns (``UserWarning``) about two limitations of the theory:
-
-    * the local polynomial estimate of :math:`m_+` or :math:`m_-` (before
-      monotonisation) is constant, increments below :math:`10^{-8}` times its largest
-      absolute value, over a stretch of levels longer than 5 % of the grid's span.
-      The units' quantiles are then tied (top- or bottom-coding, a mass point); the
-      bands rely on Hadamard differentiability at a strictly increasing average
-      quantile function, which fails there;
-    * the smallest within-unit sample among the units inside the window has fewer
-      than :math:`\max(10, \sqrt{n_{\text{eff}}})` observations,
-      :math:`n_{\text{eff}}` the largest number of units in the window over the
-      levels. Empirical quantiles carry a bias of order :math:`1/n_i` that does not
-      average out over units, against a standard error of order
-      :math:`n_{\text{eff}}^{-1/2}`: it is negligible only when
-      :math:`n_i \gg \sqrt{n_{\text{eff}}}` (the paper's sufficient condition,
-      :math:`n_i \gg n_{\text{eff}}`, is stronger), and below about 10 draws the
-      tail quantiles are interpolations between a few order statistics. Not checked
-      when ``Y`` is a quantile matrix.
+    ``fit`` warns (``UserWarning``) about two limitations of the theory: an estimated
+    average quantile curve constant (increments below :math:`10^{-8}` of its size)
+    over more than 5 % of the grid's span (tied unit quantiles: the bands assume a
+    strictly increasing curve), and a unit in the window with fewer than
+    :math:`\max(10, \sqrt{n_{\text{eff}}})` draws (the empirical quantiles' bias of
+    order :math:`1/n_i` does not average out; not checked for a quantile matrix). It
+    also warns when the plug-in bandwidth had to be enlarged to hold enough distinct
+    units, and when ``x`` has mass points.
     """
 
     # fit's arguments are data, not routable metadata: no set_fit_request.
@@ -268,6 +257,9 @@ class R3D(R3DResultsMixin, BaseEstimator):
             "xi": multipliers_matrix(multipliers, n_all, clustered=cluster is not None),
         }
         self.covariate_names_ = covariate_names(covariates, data["Z"])
+        if parity and data["Z"] is not None:
+            raise ValueError("covariates are not available with parity='R3D' (the R "
+                             "package has none); use parity=None.")
         data = drop_donut(data, self.cutoff, self.donut)
         xc, scale = centred_running_variable(data["x"], self.cutoff)
         n, Q, t, unit_w, Z = xc.size, data["Q"], data["t"], data["w"], data["Z"]
@@ -278,7 +270,7 @@ class R3D(R3DResultsMixin, BaseEstimator):
         h, h_t = self._bandwidths(xc, Q, t, quantiles, kernel, parity, scale)
         outcome = fit_two_sided(xc, Q, unit_w, h, self.p, kernel, what="the outcome",
                                 method=self.method, parity=parity, deriv=self.deriv)
-        shift = 0.0
+        shift, self.covariate_coef_ = 0.0, None
         if Z is not None:
             adjustment = adjust(xc, Q, Z, unit_w, outcome, self.p, kernel,
                                 deriv=self.deriv)

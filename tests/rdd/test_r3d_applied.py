@@ -164,3 +164,24 @@ def test_sign_test_is_one_sided():
     assert flipped.test_sign("positive").p_value == pytest.approx(negative.p_value)
     with pytest.raises(ValueError, match="direction"):
         est.test_sign("up")
+
+
+def test_kinks_frechet_and_covariates_with_selected_bandwidths():
+    x, Y, _ = make_r3d_package(400, 30, delta=1.0, random_state=9)
+    z = np.sin(4 * x) + np.random.default_rng(0).normal(size=x.size)
+    frechet = R3D(method="frechet", quantiles=LEVELS, random_state=0).fit(
+        x, Y, covariates=z)
+    assert np.all(np.diff(frechet.m_plus_) >= 0) and np.all(np.isfinite(frechet.tau_))
+    kink = R3D(deriv=1, quantiles=LEVELS, random_state=0).fit(x, Y)
+    # package DGP 1: slope 5 on both sides, no kink
+    assert np.all(np.abs(kink.tau_) < 4 * kink.std_errors_ + 1e-12)
+    plain = R3D(quantiles=LEVELS, random_state=0).fit(x, Y)
+    assert plain.covariate_coef_ is None and plain.covariate_names_ is None
+    # a covariate unrelated to the outcome barely moves the estimate
+    np.testing.assert_allclose(
+        R3D(quantiles=LEVELS, random_state=0).fit(x, Y, covariates=z).tau_,
+        plain.tau_, atol=3 * plain.std_errors_.max())
+    with pytest.raises(ValueError, match="deriv"):
+        R3D(deriv=1, parity="R3D").fit(x, Y)
+    with pytest.raises(ValueError, match="covariates"):
+        R3D(parity="R3D").fit(x, Y, covariates=z)
