@@ -112,7 +112,7 @@ class DensityTestResult:
         return ax
 
 
-def _bandwidths(bandwidth, xc, p, kernel):
+def _bandwidths(bandwidth, xc, p, kernel, unit):
     if bandwidth is None:
         spread = np.std(xc, ddof=1)
         iqr = np.subtract(*np.percentile(xc, [75, 25])) / 1.349
@@ -127,7 +127,7 @@ def _bandwidths(bandwidth, xc, p, kernel):
     if h.size not in (1, 2) or np.any(h <= 0):
         raise ValueError("bandwidth must be one positive number or a pair (below, "
                          f"above); got {bandwidth!r}.")
-    return float(h[0]), float(h[-1])
+    return float(h[0]) / unit, float(h[-1]) / unit
 
 
 def _design(x, h_below, h_above, order, kernel):
@@ -184,15 +184,23 @@ def density_test(x, cutoff=0.0, *, bandwidth=None, p=2, kernel="triangular"):
         raise ValueError(f"kernel must be one of {sorted(KERNEL_CODES)}; got {kernel!r}.")
     p = check_scalar(p, name="p", lower=1, upper=6, integer=True)
     c = check_scalar(cutoff, name="cutoff")
-    xs = np.sort(as_float_array(np.ravel(np.asarray(x)), name="x", ndim=1,
-                                min_samples=2))
+    arr = np.asarray(x)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    xs = np.sort(as_float_array(arr, name="x", ndim=1, min_samples=2))
     n = xs.size
-    xc = xs - c
+    with np.errstate(over="ignore", invalid="ignore"):
+        xc = xs - c
+    if not np.all(np.isfinite(xc)):
+        raise ValueError("x - cutoff overflows the float range; rescale x and cutoff.")
     n_below = int(np.sum(xc < 0))
     if n_below == 0 or n_below == n:
         raise ValueError("x has no observation on one side of the cutoff; the cutoff "
                          "must lie inside the range of x.")
-    h_below, h_above = _bandwidths(bandwidth, xc, p, kernel)
+    # exact power-of-two rescaling: densities scale by 1/unit, the statistic not at all
+    unit = float(np.exp2(np.round(np.log2(np.max(np.abs(xc))))))
+    xc = xc / unit
+    h_below, h_above = _bandwidths(bandwidth, xc, p, kernel, unit)
     q = p + 1
     F = np.arange(n) / (n - 1)
     unique_last = np.r_[xc[1:] != xc[:-1], True]
@@ -212,9 +220,9 @@ def density_test(x, cutoff=0.0, *, bandwidth=None, p=2, kernel="triangular"):
     design, w = _design(xw, h_below, h_above, q, kernel)
     weighted = design * w[:, None]
     gram_inv = np.linalg.inv(weighted.T @ design)
-    scale = np.repeat([[1.0 / h_below ** k, 1.0 / h_above ** k] for k in range(q + 1)],
-                      1, axis=0).ravel()
-    coef = (gram_inv @ (weighted.T @ Fw)) * scale
+    hscale = np.array([[1.0 / h_below ** k, 1.0 / h_above ** k]
+                       for k in range(q + 1)]).ravel()
+    coef = (gram_inv @ (weighted.T @ Fw)) * hscale
     f_below, f_above = coef[2], coef[3]
     # jackknife: L_i = sum over later rows (sorted order) of W X_p, / (n - 1)
     tail = np.cumsum(weighted[::-1], axis=0)[::-1] / (n - 1)
@@ -224,19 +232,21 @@ def density_test(x, cutoff=0.0, *, bandwidth=None, p=2, kernel="triangular"):
         first = np.flatnonzero(starts)
         counts = np.diff(np.r_[first, xw.size])
         L = np.repeat(L[first], counts, axis=0)
-    V = (gram_inv @ (L.T @ L) @ gram_inv) * np.outer(scale, scale)
+    V = (gram_inv @ (L.T @ L) @ gram_inv) * np.outer(hscale, hscale)
     var = V[2, 2] + V[3, 3] - 2 * V[2, 3]
     if not var > 0:
         raise ValueError("the jackknife variance of the density difference is not "
                          "positive; widen bandwidth.")
-    se = math.sqrt(var)
-    statistic = float((f_above - f_below) / se)
+    statistic = float((f_above - f_below) / math.sqrt(var))
+    # back to the units of x (densities per unit of x): divide by unit
+    se = math.sqrt(var) / unit
+    f_below, f_above = f_below / unit, f_above / unit
     return DensityTestResult(
         statistic=statistic, p_value=float(2 * stats.norm.sf(abs(statistic))),
         density_below=float(f_below), density_above=float(f_above),
         difference=float(f_above - f_below), std_error=se,
-        std_error_below=math.sqrt(max(V[2, 2], 0.0)),
-        std_error_above=math.sqrt(max(V[3, 3], 0.0)),
-        bandwidth=(float(h_below), float(h_above)), n_below=n_below,
+        std_error_below=math.sqrt(max(V[2, 2], 0.0)) / unit,
+        std_error_above=math.sqrt(max(V[3, 3], 0.0)) / unit,
+        bandwidth=(float(h_below * unit), float(h_above * unit)), n_below=n_below,
         n_above=n - n_below, n_effective_below=nlh, n_effective_above=nrh,
         cutoff=c, p=p, kernel=kernel, x=xs)

@@ -262,3 +262,59 @@ def test_from_long_refuses_missing_and_varying_columns():
         from_long(frame, unit="u", x="x", y="y")
     with pytest.raises(ValueError, match="no column"):
         from_long(frame, unit="u", x="score", y="y")
+
+
+# ------------------------------------------------------------- density_test
+@FAST
+@given(seed=st.integers(0, 10**6), log_scale=st.integers(-300, 300),
+       shift=st.sampled_from([0.0, 1e4]))
+def test_density_test_is_scale_and_shift_equivariant(seed, log_scale, shift):
+    from statlogit.rdd import density_test
+
+    x = np.random.default_rng(seed).normal(size=300)
+    ref = density_test(x)
+    s = 10.0 ** log_scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        est = density_test(x * s + shift * s, cutoff=shift * s)
+    assert est.statistic == pytest.approx(ref.statistic, rel=1e-6, abs=1e-9)
+    assert est.bandwidth[0] == pytest.approx(ref.bandwidth[0] * s, rel=1e-6)
+
+
+@FAST
+@given(bad=st.sampled_from(["nan", "inf", "str", "complex", "empty", "one", "2d",
+                            "bandwidth", "p", "kernel", "cutoff"]))
+def test_density_test_refuses_bad_input_naming_it(bad):
+    from statlogit.rdd import density_test
+
+    x = np.random.default_rng(0).normal(size=200)
+    args, name = {"x": x}, "x"
+    if bad in ("nan", "inf"):
+        args["x"] = np.r_[x, np.nan if bad == "nan" else np.inf]
+    elif bad == "str":
+        args["x"] = np.array([f"v{v}" for v in x])
+    elif bad == "complex":
+        args["x"] = x + 1j
+    elif bad in ("empty", "one"):
+        args["x"] = x[: 0 if bad == "empty" else 1]
+    elif bad == "2d":
+        args["x"] = np.column_stack([x, x])
+        name = "x|side"
+    else:
+        name = bad
+        args[bad] = {"bandwidth": [0.1, 0.2, 0.3], "p": 9, "kernel": "gauss",
+                     "cutoff": np.nan}[bad]
+    with pytest.raises((ValueError, TypeError), match=name):
+        density_test(**args)
+
+
+def test_validation_helpers_refuse_bad_grids():
+    from statlogit.rdd import bandwidth_sensitivity, placebo_cutoffs
+
+    x, Y = _design(0)
+    with pytest.raises(ValueError, match="cutoffs"):
+        placebo_cutoffs(_est(), x, Y, [np.nan])
+    with pytest.raises(ValueError, match="scales"):
+        bandwidth_sensitivity(_est(), x, Y, scales=[-1.0])
+    with pytest.raises(ValueError, match="scales"):
+        bandwidth_sensitivity(_est(), x, Y, scales=["a"])
