@@ -3,6 +3,7 @@ the theory's limitations (flat average quantile curves, small within-unit sample
 
 import math
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -233,8 +234,6 @@ def warn_enlarged(selection, p):
 
 def rescale_selection(selection, scale):
     """A :class:`BandwidthSelection` in units of the original running variable."""
-    from dataclasses import replace
-
     def times(value):
         return None if value is None else value * scale
 

@@ -185,3 +185,22 @@ def test_kinks_frechet_and_covariates_with_selected_bandwidths():
         R3D(deriv=1, parity="R3D").fit(x, Y)
     with pytest.raises(ValueError, match="covariates"):
         R3D(parity="R3D").fit(x, Y, covariates=z)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_derivative_weights_match_a_numpy_twin(shared):
+    from statlogit.rdd._fit import KERNEL_CODES, fit_side, kernel_weights
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, 150)
+    Q = np.sort(rng.standard_normal((150, 3)), axis=1) + x[:, None] ** 2
+    h = np.full(3, 0.6) if shared else np.array([0.4, 0.6, 0.9])
+    code = KERNEL_CODES["triangular"]
+    fit = fit_side(x, Q, np.ones(x.size), h, 2, code, side="above", deriv=1)
+    for j in range(3):
+        w = np.where(x >= 0, kernel_weights(x / h[j], code), 0.0)
+        R = np.vander(x / h[j], 3, increasing=True)
+        row = np.linalg.solve(R.T @ (R * w[:, None]), np.eye(3)[1])
+        twin = w * (R @ row) / h[j]  # weights of the slope d m / d x
+        np.testing.assert_allclose(fit.weights[:, j], twin, atol=1e-10)
+        np.testing.assert_allclose(fit.estimate[j], twin @ Q[:, j], rtol=1e-10)
