@@ -411,7 +411,9 @@ class R3D(R3DResultsMixin, BaseEstimator):
                 arr = arr[:, 0]
             frame = as_float_array(arr, name="x", ndim=1)[:, None]
         as_float_array(frame, name="x", ndim=2, min_samples=2)
-        return validate_data(self, frame, reset=True, ensure_min_samples=2)[:, 0].copy()
+        with np.errstate(over="ignore", invalid="ignore"):  # sklearn's sum-based check
+            return validate_data(self, frame, reset=True,
+                                 ensure_min_samples=2)[:, 0].copy()
 
     def _bandwidths(self, xc, Q, t, quantiles, kernel, parity, scale):
         """Outcome bandwidths (m,) and the first-stage bandwidth, in units of ``xc``
