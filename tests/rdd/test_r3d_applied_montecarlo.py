@@ -17,7 +17,7 @@ from statlogit.rdd import placebo_cutoffs
 
 pytestmark = pytest.mark.slow
 DECILES = np.arange(1, 10) / 10
-REPS = 200
+REPS = 400
 
 
 def cluster_design(rng, *, covariate_share=0.0, n_clusters=50, per=10, draws=30):
