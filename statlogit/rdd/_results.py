@@ -246,7 +246,7 @@ class R3DResultsMixin:
                              bounds, int(idx.size))
 
     def plot(self, ax=None):
-        """Plot the effect curve with its uniform band.
+        """Plot the effect curve with its uniform band and pointwise intervals.
 
         Parameters
         ----------
@@ -263,8 +263,11 @@ class R3DResultsMixin:
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
         level = round(100 * (1 - self.alpha))
-        ax.fill_between(self.quantiles_, self.band_[:, 0], self.band_[:, 1], alpha=0.3,
+        ax.fill_between(self.quantiles_, self.band_[:, 0], self.band_[:, 1], alpha=0.25,
                         label=f"{level}% uniform band")
+        pointwise = self.conf_int(alpha=self.alpha).to_numpy()
+        ax.fill_between(self.quantiles_, pointwise[:, 0], pointwise[:, 1], alpha=0.35,
+                        color="C0", lw=0, label=f"{level}% pointwise")
         ax.plot(self.quantiles_, self.tau_, "o-", ms=3, label=r"$\hat\tau(q)$")
         ax.axhline(0.0, color="k", lw=0.8)
         ax.set(xlabel="quantile level q", ylabel="effect",

@@ -42,7 +42,7 @@ def _shape(x, Y, cutoff):
 
 
 def local_polynomial(x, Y, bandwidth, *, p=1, kernel="triangular", cutoff=0.0,
-                     weights=None):
+                     weights=None, deriv=0):
     """Local polynomial fits of every column of ``Y`` on both sides of ``cutoff``.
 
     Parameters
@@ -59,6 +59,9 @@ def local_polynomial(x, Y, bandwidth, *, p=1, kernel="triangular", cutoff=0.0,
     cutoff : float, default=0.0
     weights : array-like of shape (n,), optional
         Non-negative unit weights multiplying the kernel weights.
+    deriv : int, default=0
+        Derivative estimated at the cutoff (``jump`` and the sides' ``estimate``;
+        1 for a kink), at most ``p``.
 
     Returns
     -------
@@ -69,13 +72,14 @@ def local_polynomial(x, Y, bandwidth, *, p=1, kernel="triangular", cutoff=0.0,
     """
     xc, Y = _shape(x, Y, cutoff)
     p = check_scalar(p, name="p", lower=0, upper=9, integer=True)
+    deriv = check_scalar(deriv, name="deriv", lower=0, upper=p, integer=True)
     h = as_float_array(np.atleast_1d(bandwidth), name="bandwidth", ndim=1)
     if np.any(h <= 0) or h.size not in (1, Y.shape[1]):
         raise ValueError(f"bandwidth must be positive, one value or one per column of Y "
                          f"({Y.shape[1]}); got {bandwidth!r}.")
     h = np.broadcast_to(h, (Y.shape[1],)).copy()
     return fit_two_sided(xc, Y, check_sample_weight(weights, xc.size), h, p,
-                         _kernel_code(kernel), what="Y")
+                         _kernel_code(kernel), what="Y", deriv=deriv)
 
 
 def select_bandwidth(x, Y, *, quantiles=None, cutoff=0.0, method="simple",

@@ -204,3 +204,16 @@ def test_derivative_weights_match_a_numpy_twin(shared):
         twin = w * (R @ row) / h[j]  # weights of the slope d m / d x
         np.testing.assert_allclose(fit.weights[:, j], twin, atol=1e-10)
         np.testing.assert_allclose(fit.estimate[j], twin @ Q[:, j], rtol=1e-10)
+
+
+def test_local_polynomial_derivative_is_the_kink_estimate(pyplot):
+    from statlogit.rdd import local_polynomial
+
+    x, Y, _ = make_r3d_package(300, 20, delta=1.0, random_state=2)
+    est = R3D(deriv=1, quantiles=LEVELS, bandwidth=0.6, random_state=0).fit(x, Y)
+    fit = local_polynomial(x, est.unit_quantiles_, 0.6, p=2, kernel="epanechnikov",
+                           deriv=1)
+    np.testing.assert_allclose(fit.jump, est.tau_, rtol=1e-10)
+    ax = est.plot()
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == [
+        "95% uniform band", "95% pointwise"]
