@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from statlogit._validation import as_float_array
+from statlogit._validation import as_float_array, check_sample_weight
 from statlogit.rdd._kernels import ragged_quantiles
 
 # Limitation warnings (see R3D's Notes): a flat stretch of the estimated average
@@ -85,7 +85,7 @@ def unit_quantiles(Y, quantiles, n_units):
                 f"{quantiles.size}) (units x quantiles); got {Q.shape}. Pass samples "
                 "as a list of 1-D arrays, one per unit.")
         return Q, None
-    if isinstance(Y, str | bytes) or not hasattr(Y, "__len__"):
+    if isinstance(Y, str | bytes | dict) or not hasattr(Y, "__len__"):
         raise ValueError("Y must be a sequence of 1-D samples (one per unit) or a 2-D "
                          f"array of unit quantiles; got {type(Y).__name__}.")
     if len(Y) != n_units:
@@ -116,6 +116,14 @@ def _unit_sample(sample, i):
             raise ValueError(f"Y must hold numbers; unit {i}'s sample has dtype "
                              f"{arr.dtype}.") from exc
     return arr.astype(np.float64).ravel()
+
+
+def unit_weights(weights, n):
+    """Non-negative unit weights (ones when None); messages name ``weights``."""
+    try:
+        return check_sample_weight(weights, n)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace("sample_weight", "weights")) from exc
 
 
 def treatment_vector(treatment, n):
@@ -309,6 +317,11 @@ def drop_donut(data, cutoff, donut):
     keep = np.abs(data["x"] - float(cutoff)) >= donut
     if keep.all():
         return data
+    above = int(np.sum(keep & (data["x"] >= float(cutoff))))
+    below = int(keep.sum()) - above
+    if min(above, below) < 2:
+        raise ValueError(f"donut={donut:g} leaves {below} unit(s) below and {above} "
+                         "above the cutoff; use a smaller donut.")
     out = {}
     for key, value in data.items():
         if key == "cluster":

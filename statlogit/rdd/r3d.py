@@ -22,7 +22,6 @@ from threadpoolctl import threadpool_limits
 
 from statlogit._validation import (
     as_float_array,
-    check_sample_weight,
     check_scalar,
     resolve_rng,
 )
@@ -47,6 +46,7 @@ from statlogit.rdd._inputs import (
     rescale_selection,
     treatment_vector,
     unit_quantiles,
+    unit_weights,
     warn_enlarged,
     warn_flat,
     warn_mass_points,
@@ -251,7 +251,7 @@ class R3D(R3DResultsMixin, BaseEstimator):
         data = {
             "x": x_raw, "Q": Q, "sizes": sizes,
             "t": None if treatment is None else treatment_vector(treatment, n_all),
-            "w": check_sample_weight(weights, n_all),
+            "w": unit_weights(weights, n_all),
             "Z": covariate_matrix(covariates, n_all),
             "cluster": cluster_codes(cluster, n_all),
             "xi": multipliers_matrix(multipliers, n_all, clustered=cluster is not None),

@@ -120,3 +120,13 @@ def test_from_long_on_a_dict_is_a_type_error():
     frame = from_long(pd.DataFrame({"unit": [1], "x": [0.1], "y": [2.0]}),
                       unit="unit", x="x", y="y")
     assert frame[0].tolist() == [0.1]
+
+
+def test_donut_weights_and_mapping_messages(small):
+    x, Y = small
+    with pytest.raises(ValueError, match="donut=5 leaves 0 unit"):
+        R3D(donut=5.0).fit(x, Y)
+    with pytest.raises(ValueError, match="weights must be non-negative"):
+        R3D().fit(x, Y, weights=-np.ones(x.size))
+    with pytest.raises(ValueError, match="Y must be a sequence"):
+        R3D().fit(x, {"unit": Y[0]})
