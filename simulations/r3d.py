@@ -152,7 +152,7 @@ def run_coverage(reps, *, n_jobs=None, seed=0, quick=False):
 def _coverage_figure(table):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    fig, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
     cells = table[table["delta"] == 0].reset_index(drop=True)
     labels = [f"{r.design.replace('two-level', '2-level')}\nn={r.n}\n{r.method[:4]}"
               f"\n{r.parity}" for r in cells.itertuples()]
@@ -164,7 +164,6 @@ def _coverage_figure(table):
     ax.set_xticks(np.arange(len(cells)), labels, fontsize=6)
     ax.set(ylim=(0.7, 1.0), ylabel="uniform coverage")
     ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
     return fig
 
 
@@ -196,14 +195,13 @@ def run_example(reps, *, n_jobs=None, seed=0, quick=False):
 def _example_figure(fits, table):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True, layout="constrained")
     for ax, est in zip(axes, fits.values(), strict=True):
         est.plot(ax=ax)
         ax.plot(table["quantile"], table["truth"], "k--", lw=1, label="true tau(q)")
         ax.plot(table["quantile"], table["pooled_quantile_rd"], ":", color="C3",
                 label="pooled quantile RD")
         ax.legend(fontsize=7)
-    fig.tight_layout()
     return fig
 
 

@@ -274,6 +274,15 @@ def covariate_matrix(covariates, n):
     return Z
 
 
+def running_variable_name(x):
+    """A Series' name or a one-column DataFrame's column name; ``"x"`` otherwise."""
+    if isinstance(x, pd.Series) and x.name is not None:
+        return str(x.name)
+    if isinstance(x, pd.DataFrame) and x.shape[1] == 1:
+        return str(x.columns[0])
+    return "x"
+
+
 def covariate_names(covariates, Z):
     """Column names of a DataFrame (or ``z0, z1, ...``)."""
     if Z is None:

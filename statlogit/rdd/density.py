@@ -28,6 +28,7 @@ from scipy import stats
 
 from statlogit._validation import as_float_array, check_scalar
 from statlogit.rdd._fit import KERNEL_CODES, kernel_weights
+from statlogit.rdd._inputs import running_variable_name
 
 __all__ = ["DensityTestResult", "density_test"]
 
@@ -59,6 +60,9 @@ class DensityTestResult:
     kernel : str
     x : numpy.ndarray
         The data (for :meth:`plot`).
+    name : str
+        Name of the running variable (a Series' name, ``"x"`` otherwise), the plot's
+        x-axis label.
     """
 
     statistic: float
@@ -78,6 +82,7 @@ class DensityTestResult:
     p: int
     kernel: str
     x: np.ndarray
+    name: str = "x"
 
     def plot(self, ax=None, bins=40, alpha=0.05):
         """Histogram of the running variable with the local density fits (order
@@ -106,7 +111,7 @@ class DensityTestResult:
             ax.errorbar(self.cutoff + sign * 0.02 * h, value, yerr=z * se, fmt="o",
                         color=line.get_color(), capsize=3)
         ax.axvline(self.cutoff, color="k", lw=0.8)
-        ax.set(xlabel="running variable x", ylabel="density",
+        ax.set(xlabel=self.name, ylabel="density",
                title=f"density test: T = {self.statistic:.2f}, p = {self.p_value:.3g}")
         ax.legend(fontsize=8)
         return ax
@@ -249,4 +254,4 @@ def density_test(x, cutoff=0.0, *, bandwidth=None, p=2, kernel="triangular"):
         std_error_above=math.sqrt(max(V[3, 3], 0.0)) / unit,
         bandwidth=(float(h_below * unit), float(h_above * unit)), n_below=n_below,
         n_above=n - n_below, n_effective_below=nlh, n_effective_above=nrh,
-        cutoff=c, p=p, kernel=kernel, x=xs)
+        cutoff=c, p=p, kernel=kernel, x=xs, name=running_variable_name(x))

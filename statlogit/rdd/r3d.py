@@ -44,6 +44,7 @@ from statlogit.rdd._inputs import (
     drop_donut,
     multipliers_matrix,
     rescale_selection,
+    running_variable_name,
     treatment_vector,
     unit_quantiles,
     unit_weights,
@@ -160,6 +161,9 @@ class R3D(R3DResultsMixin, BaseEstimator):
     n_clusters_ : int or None
     running_variable_, unit_quantiles_ : ndarray
         The units' x and quantiles (n_units, m) used by :meth:`plot_data`.
+    running_variable_name_ : str
+        Name of ``x`` (a Series' name or a one-column DataFrame's column; ``"x"``
+        otherwise), used in the figures' labels.
 
     Notes
     -----
@@ -403,6 +407,7 @@ class R3D(R3DResultsMixin, BaseEstimator):
         return q
 
     def _running_variable(self, x):
+        self.running_variable_name_ = running_variable_name(x)
         if isinstance(x, pd.DataFrame) and x.shape[1] == 1:
             frame = x
         else:
