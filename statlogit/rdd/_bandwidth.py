@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from statlogit.rdd._fit import fit_two_sided, kernel_weights
-from statlogit.rdd._kernels import EPANECHNIKOV, TRIANGULAR
+from statlogit.rdd._fit import EPANECHNIKOV, TRIANGULAR, fit_two_sided, kernel_weights
 from statlogit.solvers.linear import weighted_lstsq
 
 PILOT_ORDER = 1

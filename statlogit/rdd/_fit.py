@@ -1,4 +1,10 @@
-"""R3D estimation steps: one-sided local polynomial fits, monotonisation, residuals."""
+"""R3D estimation steps: one-sided local polynomial fits, monotonisation, residuals.
+
+The fits are numpy (batched over quantile levels), so a default fit dispatches no numba
+kernel and a fresh process pays no numba start-up; only the isotonic projection of
+``method="frechet"`` uses a numba kernel (:mod:`statlogit.rdd._kernels`, imported on
+first use).
+"""
 
 import math
 from dataclasses import dataclass
@@ -6,14 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
-from statlogit.rdd._kernels import (
-    EPANECHNIKOV,
-    TRIANGULAR,
-    UNIFORM,
-    isotonic_rows,
-    local_poly_per_quantile,
-)
-
+TRIANGULAR, EPANECHNIKOV, UNIFORM = 1, 2, 3
 KERNEL_CODES = {"triangular": TRIANGULAR, "epanechnikov": EPANECHNIKOV,
                 "uniform": UNIFORM}
 REARRANGEMENT_POINTS = 1001
@@ -187,9 +186,113 @@ def fit_two_sided(x, Q, unit_weights, bandwidths, order, kernel, *, what="Y",
     return TwoSidedFit(above, below, above.estimate - below.estimate, resid)
 
 
+def batched_cholesky_solve(gram, rhs):
+    """Solve ``gram[j] @ sol[j] = rhs[j]`` for a stack of small SPD matrices.
+
+    Parameters
+    ----------
+    gram : ndarray of shape (m, d, d)
+    rhs : ndarray of shape (m, d, c)
+
+    Returns
+    -------
+    sol : ndarray of shape (m, d, c)
+        Meaningless where ``ok`` is False.
+    ok : ndarray of bool, shape (m,)
+        False where a pivot of the Cholesky factorisation :math:`G = LL'` falls to
+        :math:`10^{-13} G_{jj}` or below (numerically singular).
+    """
+    m, d, _ = gram.shape
+    chol = np.zeros_like(gram)
+    ok = np.ones(m, dtype=bool)
+    for j in range(d):
+        s = gram[:, j, j] - np.sum(chol[:, j, :j] ** 2, axis=1)
+        ok &= s > 1e-13 * np.maximum(gram[:, j, j], 1e-300)
+        diag = np.sqrt(np.where(ok, s, 1.0))
+        chol[:, j, j] = diag
+        for i in range(j + 1, d):
+            t = gram[:, i, j] - np.sum(chol[:, i, :j] * chol[:, j, :j], axis=1)
+            chol[:, i, j] = t / diag
+    sol = rhs.copy()
+    for i in range(d):  # L z = rhs
+        t = sol[:, i, :] - np.einsum("mk,mkc->mc", chol[:, i, :i], sol[:, :i, :])
+        sol[:, i, :] = t / chol[:, i, i][:, None]
+    for i in range(d - 1, -1, -1):  # L' sol = z
+        t = sol[:, i, :] - np.einsum("mk,mkc->mc", chol[:, i + 1:, i], sol[:, i + 1:, :])
+        sol[:, i, :] = t / chol[:, i, i][:, None]
+    return sol, ok
+
+
+def local_poly_per_quantile(x, Q, unit_weights, bandwidths, order, kernel, plus_side,
+                            deriv=0):
+    r"""One-sided local polynomial fits at 0, one bandwidth per quantile level.
+
+    For level ``j`` and the units on the chosen side (``x >= 0`` for the plus side,
+    ``x < 0`` otherwise) with :math:`w_{ij} = \omega_i K(x_i / h_j) > 0`, regress
+    ``Q[:, j]`` on :math:`r(u_{ij}) = (1, u_{ij}, \dots, u_{ij}^p)`,
+    :math:`u_{ij} = x_i / h_j`, with weights :math:`w_{ij}`: all levels at once, the
+    Gram matrices :math:`G_j = \sum_i w_{ij} r(u_{ij}) r(u_{ij})'` from the weighted
+    power sums :math:`\sum_i w_{ij} u_{ij}^k`, solved by a batched Cholesky
+    factorisation.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n,)
+        Running variable, centred at the cutoff.
+    Q : ndarray of shape (n, m)
+        Unit quantiles.
+    unit_weights : ndarray of shape (n,)
+    bandwidths : ndarray of shape (m,)
+    order : int
+    kernel : int
+        Kernel code.
+    plus_side : bool
+    deriv : int
+        Coefficient whose equivalent-kernel weights are returned (0: the intercept).
+
+    Returns
+    -------
+    coef : ndarray of shape (order + 1, m)
+        Coefficients in the scaled basis ``(x/h)^k``.
+    intercept_weights : ndarray of shape (n, m)
+        :math:`s_{ij} = w_{ij} e_d' G_j^{-1} r(u_{ij})` (``d = deriv``), so
+        ``coef[d, j] = s[:, j] @ Q[:, j]``.
+    n_window : int64 ndarray of shape (m,)
+        Units with positive weight per level.
+    ok : bool ndarray of shape (m,)
+        False where the Gram matrix is singular (fewer than ``order + 1`` distinct
+        units in the window); ``coef`` and weights are 0 there.
+    """
+    n, m = Q.shape
+    d = order + 1
+    side = (x >= 0.0) if plus_side else (x < 0.0)
+    U = x[:, None] / bandwidths[None, :]
+    W = np.where(side[:, None], unit_weights[:, None] * kernel_weights(U, kernel), 0.0)
+    W = np.where(W > 0.0, W, 0.0)
+    n_window = np.count_nonzero(W, axis=0).astype(np.int64)
+    sums = np.empty((2 * d - 1, m))
+    rhs = np.zeros((m, d, 2))
+    power = W.copy()
+    for k in range(2 * d - 1):
+        sums[k] = power.sum(axis=0)
+        if k < d:
+            rhs[:, k, 0] = np.einsum("ij,ij->j", power, Q)
+        power *= U
+    index = np.add.outer(np.arange(d), np.arange(d))
+    gram = np.moveaxis(sums[index], -1, 0)
+    rhs[:, deriv, 1] = 1.0
+    sol, ok = batched_cholesky_solve(gram, rhs)
+    sol[~ok] = 0.0
+    basis_dot = np.zeros((n, m))  # Horner: r(u_ij)' G_j^{-1} e_d
+    for a in range(d - 1, -1, -1):
+        basis_dot = basis_dot * U + sol[:, a, 1][None, :]
+    return sol[:, :, 0].T.copy(), W * basis_dot, n_window, ok
+
+
 def _fit_per_quantile(x, Q, unit_weights, bandwidths, order, kernel, plus_side,
                       deriv=0):
-    """The numba kernel on the units that can enter some window, scattered back."""
+    """:func:`local_poly_per_quantile` on the units that can enter some window,
+    scattered back."""
     side = (x >= 0.0) if plus_side else (x < 0.0)
     rows = np.flatnonzero(side & (np.abs(x) <= bandwidths.max()) & (unit_weights > 0))
     coef, sub_weights, n_window, ok = local_poly_per_quantile(
@@ -246,6 +349,8 @@ def rearrange(curve, quantiles, *, parity):
 
 def isotonic(curve):
     """Least-squares non-decreasing projection of a curve on the grid (PAVA)."""
+    from statlogit.rdd._kernels import isotonic_rows
+
     return isotonic_rows(np.ascontiguousarray(curve, dtype=np.float64)[None, :])[0]
 
 
@@ -268,7 +373,9 @@ def residuals(x, Q, fit, *, method, parity):
     rows = np.flatnonzero(mask.any(axis=1))
     fitted = np.where(mask[rows], fit.fitted(x[rows]), 0.0)
     if method == "frechet":
-        fitted = isotonic_rows(fitted)
+        from statlogit.rdd._kernels import isotonic_rows
+
+        fitted = isotonic_rows(np.ascontiguousarray(fitted, dtype=np.float64))
     out = np.zeros(Q.shape)
     out[rows] = np.where(mask[rows], Q[rows] - fitted, 0.0)
     return out

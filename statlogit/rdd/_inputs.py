@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from statlogit._validation import as_float_array, check_sample_weight
-from statlogit.rdd._kernels import ragged_quantiles
 
 # Limitation warnings (see R3D's Notes): a flat stretch of the estimated average
 # quantile curve covering more than FLAT_SHARE of the grid's span, increments within
@@ -71,6 +70,38 @@ def warn_small_samples(sizes, w_plus, w_minus, n_effective):
 
 
 # ---------------------------------------------------------------------- inputs
+def ragged_quantiles(values, offsets, probs):
+    """Type-7 quantiles of ragged samples (numpy, units of equal size sorted together).
+
+    Parameters
+    ----------
+    values : ndarray of shape (N,)
+        All samples, unit after unit.
+    offsets : int64 ndarray of shape (n + 1,)
+        Unit ``i`` owns ``values[offsets[i]:offsets[i + 1]]`` (at least one value).
+    probs : ndarray of shape (m,)
+        Levels in ``[0, 1]``.
+
+    Returns
+    -------
+    ndarray of shape (n, m)
+        ``Q[i, j] = y[lo] + (h - lo) (y[lo + 1] - y[lo])`` with ``y`` the sorted sample,
+        ``h = (n_i - 1) probs[j]`` and ``lo = floor(h)`` (R's ``quantile(type = 7)``,
+        numpy's default), ``y[n_i - 1]`` when ``lo = n_i - 1``.
+    """
+    sizes = np.diff(offsets)
+    out = np.empty((sizes.size, probs.size))
+    for size in np.unique(sizes):
+        units = np.flatnonzero(sizes == size)
+        y = np.sort(values[offsets[units, None] + np.arange(size)[None, :]], axis=1)
+        h = (size - 1) * probs
+        lo = np.minimum(np.floor(h).astype(np.int64), size - 1)
+        below = y[:, lo]
+        above = y[:, np.minimum(lo + 1, size - 1)]
+        out[units] = np.where(lo >= size - 1, below, below + (h - lo) * (above - below))
+    return out
+
+
 def unit_quantiles(Y, quantiles, n_units):
     """Unit quantiles (n_units, m) from samples or a given matrix, and sample sizes.
 
@@ -275,12 +306,12 @@ def covariate_matrix(covariates, n):
 
 
 def running_variable_name(x):
-    """A Series' name or a one-column DataFrame's column name; ``"x"`` otherwise."""
+    """A Series' name or a one-column DataFrame's column name; None otherwise."""
     if isinstance(x, pd.Series) and x.name is not None:
         return str(x.name)
     if isinstance(x, pd.DataFrame) and x.shape[1] == 1:
         return str(x.columns[0])
-    return "x"
+    return None
 
 
 def covariate_names(covariates, Z):

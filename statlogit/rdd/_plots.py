@@ -56,8 +56,8 @@ def plot_binned(est, quantiles, bins, axes):
             u = (grid - c) / h
             ax.plot(grid, np.polyval(coef[::-1], u), color=colour, lw=1.5)
         ax.axvline(c, color="k", lw=0.8)
-        ax.set(xlabel=est.running_variable_name_, ylabel=f"unit quantile at q = {level:g}",
-               title=f"q = {level:g}")
+        ax.set(xlabel=est.running_variable_name_ or "running variable x",
+               ylabel=f"unit quantile at q = {level:g}", title=f"q = {level:g}")
     axes[0].legend(["binned means below", "fit below", "binned means above",
                     "fit above"], fontsize=7)
     return axes

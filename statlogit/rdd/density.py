@@ -60,9 +60,9 @@ class DensityTestResult:
     kernel : str
     x : numpy.ndarray
         The data (for :meth:`plot`).
-    name : str
-        Name of the running variable (a Series' name, ``"x"`` otherwise), the plot's
-        x-axis label.
+    name : str or None
+        Name of the running variable (a Series' name or a one-column DataFrame's
+        column), the plot's x-axis label (``"running variable x"`` when None).
     """
 
     statistic: float
@@ -82,7 +82,7 @@ class DensityTestResult:
     p: int
     kernel: str
     x: np.ndarray
-    name: str = "x"
+    name: str | None = None
 
     def plot(self, ax=None, bins=40, alpha=0.05):
         """Histogram of the running variable with the local density fits (order
@@ -111,7 +111,7 @@ class DensityTestResult:
             ax.errorbar(self.cutoff + sign * 0.02 * h, value, yerr=z * se, fmt="o",
                         color=line.get_color(), capsize=3)
         ax.axvline(self.cutoff, color="k", lw=0.8)
-        ax.set(xlabel=self.name, ylabel="density",
+        ax.set(xlabel=self.name or "running variable x", ylabel="density",
                title=f"density test: T = {self.statistic:.2f}, p = {self.p_value:.3g}")
         ax.legend(fontsize=8)
         return ax

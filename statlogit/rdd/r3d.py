@@ -161,9 +161,9 @@ class R3D(R3DResultsMixin, BaseEstimator):
     n_clusters_ : int or None
     running_variable_, unit_quantiles_ : ndarray
         The units' x and quantiles (n_units, m) used by :meth:`plot_data`.
-    running_variable_name_ : str
-        Name of ``x`` (a Series' name or a one-column DataFrame's column; ``"x"``
-        otherwise), used in the figures' labels.
+    running_variable_name_ : str or None
+        Name of ``x`` (a Series' name or a one-column DataFrame's column), the
+        figures' x-axis label (``"running variable x"`` when None).
 
     Notes
     -----

@@ -12,16 +12,17 @@ from sklearn.exceptions import NotFittedError
 
 from statlogit import R3D, R3DTestResult, from_long
 from statlogit.datasets import make_r3d_package, make_r3d_two_level, r3d_two_level_effect
-from statlogit.rdd._fit import _fit_shared, kernel_weights, rearrange
-from statlogit.rdd._kernels import (
+from statlogit.rdd._fit import (
     EPANECHNIKOV,
     TRIANGULAR,
     UNIFORM,
-    isotonic_rows,
-    kernel_value,
+    _fit_shared,
+    kernel_weights,
     local_poly_per_quantile,
-    ragged_quantiles,
+    rearrange,
 )
+from statlogit.rdd._inputs import ragged_quantiles
+from statlogit.rdd._kernels import isotonic_rows
 
 DECILES = np.arange(1, 10) / 10
 KERNELS = {"epanechnikov": EPANECHNIKOV, "triangular": TRIANGULAR, "uniform": UNIFORM}
@@ -51,6 +52,14 @@ def test_ragged_quantiles_match_numpy_type7():
     twin = np.array([np.quantile(s, probs) for s in samples])
     np.testing.assert_allclose(ours, twin, rtol=1e-13, atol=0)
     assert ours.shape == (len(samples), probs.size)
+
+
+def kernel_value(u, kernel):
+    """Scalar closed form of the kernels (the twin of the vectorised kernel_weights)."""
+    a = abs(u)
+    if a > 1.0:
+        return 0.0
+    return {TRIANGULAR: 1.0 - a, EPANECHNIKOV: 0.75 * (1.0 - u * u)}.get(kernel, 0.5)
 
 
 def test_kernel_value_matches_numpy_twin():

@@ -72,10 +72,10 @@ def test_binned_data_uses_the_running_variable_name(fitted, pyplot, strict,
     assert_readable_figure(axes[0].figure)
 
 
-def test_unnamed_running_variable_is_called_x():
+def test_unnamed_running_variable_has_no_name():
     x, Y, _ = make_r3d_package(150, 20, random_state=1)
     est = R3D(quantiles=DECILES, n_bootstrap=20, random_state=0).fit(x, Y)
-    assert est.running_variable_name_ == "x"
+    assert est.running_variable_name_ is None
     frame = pd.DataFrame({"score": x})
     named = R3D(quantiles=DECILES, n_bootstrap=20, random_state=0).fit(frame, Y)
     assert named.running_variable_name_ == "score"
