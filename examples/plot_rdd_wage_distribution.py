@@ -28,7 +28,7 @@ from statlogit.rdd import density_test, from_long
 rng = np.random.default_rng(7)
 n_municipalities, workers = 400, 60
 margin = rng.uniform(-1, 1, n_municipalities)
-level = 2.5 + 0.3 * margin + rng.normal(0, 0.1, n_municipalities)  # local wage level
+level = 2.5 + 0.3 * margin + 0.5 * np.sin(3 * margin) + rng.normal(0, 0.1, n_municipalities)
 rows = []
 for m, (x, mu) in enumerate(zip(margin, level, strict=True)):
     wage = mu + rng.normal(0, 0.4, workers)

@@ -271,6 +271,40 @@ def warn_enlarged(selection, p):
         UserWarning, stacklevel=5)
 
 
+def warn_wide(selection, xc, scale, quantiles):
+    """Warn when a selected bandwidth exceeds the range of x on a side of the cutoff.
+
+    The plug-in MSE formula assumes a window small against the support of x (the
+    variance falls like :math:`1/(nh)` because the window gains units); it explodes when
+    the estimated curvature is near zero. Past the range of x on a side the window holds
+    every unit there and a larger h only flattens the kernel weights towards the uniform
+    kernel. The bandwidth is kept (the fit and its bootstrap use the weights actually
+    applied, and the R3D package keeps it too); ``rdrobust``'s default
+    (``bwrestrict=True``) would cap it at the range.
+    """
+    below, above = float(-xc.min()), float(xc.max())
+    h = selection.outcome
+    wide = (h > below) | (h > above)
+    treatment_wide = selection.treatment is not None and \
+        selection.treatment > min(below, above)
+    if not (wide.any() or treatment_wide):
+        return
+    where = [f"{int(wide.sum())} of {h.size} quantile level(s) (largest "
+             f"h = {h.max() * scale:.4g} at q = {quantiles[int(np.argmax(h))]:g})"] \
+        if wide.any() else []
+    if treatment_wide:
+        where.append(f"the treatment (h = {selection.treatment * scale:.4g})")
+    warnings.warn(
+        f"The selected bandwidth exceeds the range of x on a side of the cutoff for "
+        f"{' and '.join(where)}: x spans {below * scale:.4g} below and "
+        f"{above * scale:.4g} above. There the window holds every unit of that side and "
+        "the plug-in value only flattens the kernel weights (it has no MSE meaning: the "
+        "estimated curvature is near zero). The fit keeps the selected bandwidth; "
+        "rdrobust caps it at the range (bwrestrict) - to do so pass "
+        "bandwidth=np.minimum(est.bandwidth_, range) to a new fit, and compare.",
+        UserWarning, stacklevel=5)
+
+
 def rescale_selection(selection, scale):
     """A :class:`BandwidthSelection` in units of the original running variable."""
     def times(value):

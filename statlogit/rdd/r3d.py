@@ -52,6 +52,7 @@ from statlogit.rdd._inputs import (
     warn_flat,
     warn_mass_points,
     warn_small_samples,
+    warn_wide,
 )
 from statlogit.rdd._pointwise import (
     adjust,
@@ -180,7 +181,9 @@ class R3D(R3DResultsMixin, BaseEstimator):
     :math:`\max(10, \sqrt{n_{\text{eff}}})` draws (the empirical quantiles' bias of
     order :math:`1/n_i` does not average out; not checked for a quantile matrix). It
     also warns when the plug-in bandwidth had to be enlarged to hold enough distinct
-    units, and when ``x`` has mass points.
+    units, when ``x`` has mass points, and when a selected bandwidth exceeds the range
+    of ``x`` on a side of the cutoff (the selected value is kept, as the R package
+    does; ``rdrobust`` would cap it at the range: the docs page explains the choice).
     """
 
     # fit's arguments are data, not routable metadata: no set_fit_request.
@@ -435,6 +438,7 @@ class R3D(R3DResultsMixin, BaseEstimator):
                                     coverage=self.bandwidth == "cer", order=self.p)
             self.bandwidth_selection_ = rescale_selection(sel, scale)
             warn_enlarged(sel, self.p)
+            warn_wide(sel, xc, scale, quantiles)
             return sel.outcome, (sel.treatment if h_t is None else h_t)
         h = as_float_array(np.atleast_1d(self.bandwidth), name="bandwidth", ndim=1)
         if np.any(h <= 0):
