@@ -85,3 +85,33 @@ def test_side_standard_errors_equal_rddensity():
     assert ours.std_error_below == pytest.approx(ref.sd_jk["left"], rel=1e-6)
     assert ours.std_error_above == pytest.approx(ref.sd_jk["right"], rel=1e-6)
     assert ours.density_below == pytest.approx(ref.hat["left"], rel=1e-6)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_default_bandwidth_is_the_documented_normal_reference_rule(kernel):
+    factor = {"triangular": 2.576, "epanechnikov": 2.345, "uniform": 1.843}[kernel]
+    x = np.random.default_rng(5).normal(size=800)
+    spread = min(np.std(x, ddof=1), np.subtract(*np.percentile(x, [75, 25])) / 1.349)
+    h = factor * spread * x.size ** (-1 / 5)
+    result = density_test(x, kernel=kernel)
+    assert result.bandwidth == pytest.approx((h, h), rel=1e-12)
+    # the documented floor: at least 20 + p + 1 observations per side
+    few = np.r_[np.random.default_rng(6).uniform(-1, 0, 400), np.linspace(5, 9, 23)]
+    assert density_test(few, kernel=kernel).n_effective_above == 23
+
+
+def test_documented_gap_to_rddensity_default_bandwidths():
+    """The numbers quoted in density_test's docstring and on the docs page."""
+    rddensity = pytest.importorskip("rddensity").rddensity
+    x = np.random.default_rng(1).normal(size=1000)
+    ours = density_test(x)
+    assert ours.bandwidth[0] == pytest.approx(0.637, abs=5e-4)
+    assert ours.p_value == pytest.approx(0.339, abs=5e-4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = rddensity(x)
+    h = tuple(np.ravel(ref.h.to_numpy())[:2])
+    assert h == pytest.approx((0.928, 1.009), abs=5e-4)
+    assert float(ref.test["p_jk"]) == pytest.approx(0.073, abs=5e-4)
+    at_theirs = density_test(x, bandwidth=h)
+    assert at_theirs.p_value == pytest.approx(float(ref.test["p_jk"]), rel=1e-9)
