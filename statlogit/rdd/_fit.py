@@ -1,9 +1,9 @@
 """R3D estimation steps: one-sided local polynomial fits, monotonisation, residuals.
 
-The fits are numpy (batched over quantile levels), so a default fit dispatches no numba
-kernel and a fresh process pays no numba start-up; only the isotonic projection of
-``method="frechet"`` uses a numba kernel (:mod:`statlogit.rdd._kernels`, imported on
-first use).
+The fits are numpy (batched over quantile levels), so a fit dispatches no numba kernel
+and a fresh process pays no numba start-up; only the isotonic projection of
+``method="frechet"`` on large problems uses a numba kernel
+(:mod:`statlogit.rdd._kernels`, imported on first use; :func:`isotonic_rows`).
 """
 
 import math
@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+import scipy.optimize
 
 TRIANGULAR, EPANECHNIKOV, UNIFORM = 1, 2, 3
 KERNEL_CODES = {"triangular": TRIANGULAR, "epanechnikov": EPANECHNIKOV,
                 "uniform": UNIFORM}
 REARRANGEMENT_POINTS = 1001
+SMALL_ISOTONIC = 50_000  # values below which scipy's PAVA beats numba's start-up
 
 
 def derivative_factor(deriv, bandwidths):
@@ -347,11 +349,29 @@ def rearrange(curve, quantiles, *, parity):
     return np.quantile(dense, position)
 
 
+def isotonic_rows(Y):
+    """Least-squares non-decreasing projection of every row of ``Y`` (PAVA).
+
+    Rows already non-decreasing are returned as they are. Up to
+    ``SMALL_ISOTONIC`` values the others go through ``scipy.optimize.isotonic_regression``
+    one by one (no numba start-up: a small first fit stays fast); larger matrices use
+    the numba kernel :func:`statlogit.rdd._kernels.isotonic_rows`, imported on first
+    use. Both are PAVA; they agree to rounding.
+    """
+    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    if Y.size > SMALL_ISOTONIC:
+        from statlogit.rdd._kernels import isotonic_rows as kernel
+
+        return kernel(Y)
+    out = Y.copy()
+    for i in np.flatnonzero(np.any(np.diff(Y, axis=1) < 0, axis=1)):
+        out[i] = scipy.optimize.isotonic_regression(Y[i]).x
+    return out
+
+
 def isotonic(curve):
     """Least-squares non-decreasing projection of a curve on the grid (PAVA)."""
-    from statlogit.rdd._kernels import isotonic_rows
-
-    return isotonic_rows(np.ascontiguousarray(curve, dtype=np.float64)[None, :])[0]
+    return isotonic_rows(np.asarray(curve, dtype=np.float64)[None, :])[0]
 
 
 def monotonise(curve, quantiles, method, *, parity):
@@ -373,9 +393,7 @@ def residuals(x, Q, fit, *, method, parity):
     rows = np.flatnonzero(mask.any(axis=1))
     fitted = np.where(mask[rows], fit.fitted(x[rows]), 0.0)
     if method == "frechet":
-        from statlogit.rdd._kernels import isotonic_rows
-
-        fitted = isotonic_rows(np.ascontiguousarray(fitted, dtype=np.float64))
+        fitted = isotonic_rows(fitted)
     out = np.zeros(Q.shape)
     out[rows] = np.where(mask[rows], Q[rows] - fitted, 0.0)
     return out

@@ -3,8 +3,9 @@
 :func:`isotonic_rows`: unweighted isotonic (PAVA) fit of every row of a matrix. The
 local polynomial fits and the within-unit quantiles are batched numpy
 (:mod:`statlogit.rdd._fit`, :mod:`statlogit.rdd._inputs`): a default R3D fit needs no
-numba kernel, so a fresh process pays neither compilation nor numba's start-up. This
-module is imported on first use only.
+numba kernel, so a fresh process pays neither compilation nor numba's start-up; small
+isotonic projections use scipy (:func:`statlogit.rdd._fit.isotonic_rows`). This module
+is imported on first use, for large ones only.
 """
 
 import numpy as np

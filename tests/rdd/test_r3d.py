@@ -124,6 +124,23 @@ def test_isotonic_rows_match_scipy():
     np.testing.assert_allclose(isotonic_rows(Y), twin, rtol=1e-13, atol=0)
 
 
+def test_isotonic_dispatch_small_scipy_large_numba_agree():
+    from statlogit.rdd import _fit
+
+    rng = np.random.default_rng(5)
+    small = np.vstack([rng.standard_normal((30, 20)), np.arange(20.0)[None, :]])
+    assert small.size <= _fit.SMALL_ISOTONIC
+    ours = _fit.isotonic_rows(small)
+    np.testing.assert_allclose(ours, isotonic_rows(small), rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(ours[-1], small[-1])  # monotone rows untouched
+    large = rng.standard_normal((_fit.SMALL_ISOTONIC // 50 + 1, 50))
+    assert large.size > _fit.SMALL_ISOTONIC
+    rows = [0, 7, large.shape[0] - 1]
+    twin = np.vstack([isotonic_regression(large[i]).x for i in rows])
+    np.testing.assert_allclose(_fit.isotonic_rows(large)[rows], twin, rtol=1e-13,
+                               atol=1e-15)
+
+
 def test_parity_rearrangement_is_monotone_and_default_sorts():
     q = DECILES
     curve = np.array([1.0, 0.5, 2.0, 2.1, 1.9, 3.0, 3.5, 3.2, 4.0])
