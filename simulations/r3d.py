@@ -1,5 +1,5 @@
-"""R3D studies: Monte Carlo coverage/size/power (``r3d-coverage``) and a worked example
-(``r3d-example``)."""
+"""R3D studies: Monte Carlo coverage/size/power (``r3d-coverage``), a worked example
+(``r3d-example``) and the validation checklist (``r3d-checklist``)."""
 
 from functools import lru_cache
 
@@ -9,7 +9,13 @@ import pandas as pd
 from simulations._registry import StudyResult, study
 from statlogit import R3D
 from statlogit.datasets import make_r3d_package, make_r3d_two_level, r3d_two_level_effect
-from statlogit.rdd._fit import KERNEL_CODES, fit_side
+from statlogit.rdd import (
+    bandwidth_sensitivity,
+    density_test,
+    local_polynomial,
+    placebo_cutoffs,
+    plot_checks,
+)
 from statlogit.simulation import monte_carlo
 
 DECILES = np.arange(1, 10) / 10
@@ -64,12 +70,10 @@ def pooled_quantile_rd(x, Y, quantiles, h, *, p=2, kernel="epanechnikov"):
     grid = np.quantile(values, np.linspace(0.0, 1.0, POOLED_GRID))
     cdfs = np.array([np.searchsorted(np.sort(y), grid, side="right") / y.size
                      for y in Y])
-    bandwidths = np.full(POOLED_GRID, h)
+    fit = local_polynomial(x, cdfs, h, p=p, kernel=kernel)
     limits = []
-    for plus in (True, False):
-        fit = fit_side(x, cdfs, np.ones(x.size), bandwidths, p, KERNEL_CODES[kernel],
-                       plus, what="the pooled cdf")
-        cdf = np.clip(np.maximum.accumulate(fit.coef[0]), 0.0, 1.0)
+    for side in (fit.above, fit.below):
+        cdf = np.clip(np.maximum.accumulate(side.coef[0]), 0.0, 1.0)
         limits.append(grid[np.minimum(np.searchsorted(cdf, quantiles), POOLED_GRID - 1)])
     return limits[0] - limits[1]
 
@@ -148,7 +152,7 @@ def run_coverage(reps, *, n_jobs=None, seed=0, quick=False):
 def _coverage_figure(table):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    fig, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
     cells = table[table["delta"] == 0].reset_index(drop=True)
     labels = [f"{r.design.replace('two-level', '2-level')}\nn={r.n}\n{r.method[:4]}"
               f"\n{r.parity}" for r in cells.itertuples()]
@@ -160,7 +164,6 @@ def _coverage_figure(table):
     ax.set_xticks(np.arange(len(cells)), labels, fontsize=6)
     ax.set(ylim=(0.7, 1.0), ylabel="uniform coverage")
     ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
     return fig
 
 
@@ -192,12 +195,60 @@ def run_example(reps, *, n_jobs=None, seed=0, quick=False):
 def _example_figure(fits, table):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True, layout="constrained")
     for ax, est in zip(axes, fits.values(), strict=True):
         est.plot(ax=ax)
         ax.plot(table["quantile"], table["truth"], "k--", lw=1, label="true tau(q)")
         ax.plot(table["quantile"], table["pooled_quantile_rd"], ":", color="C3",
                 label="pooled quantile RD")
         ax.legend(fontsize=7)
-    fig.tight_layout()
+    return fig
+
+
+@study("r3d-checklist", reps=1, quick_reps=1)
+def run_checklist(reps, *, n_jobs=None, seed=0, quick=False):
+    """RD validation checklist on a simulated clustered design with a covariate."""
+    rng = np.random.default_rng(seed)
+    n_clusters, per = 100, 10
+    region = np.repeat(np.arange(n_clusters), per)
+    x = np.clip(rng.uniform(-1, 1, n_clusters)[region]
+                + rng.normal(0, 0.1, region.size), -1, 1)
+    age = rng.normal(size=x.size)
+    mu = (2 * x + 1.0 * (x >= 0) + rng.normal(0, 0.5, n_clusters)[region]
+          + rng.normal(0, 0.5, x.size) + 0.7 * age)
+    Y = [m + rng.exponential(1.0 + 0.5 * (xi >= 0), 50) for m, xi in zip(mu, x,
+                                                                         strict=True)]
+    covariates = pd.DataFrame({"age": age})
+    est = R3D(quantiles=DECILES, random_state=rng).fit(x, Y, covariates=covariates,
+                                                       cluster=region)
+    density = density_test(x)
+    placebo = placebo_cutoffs(est, x, Y, [-0.6, -0.4, 0.4, 0.6],
+                              covariates=covariates, cluster=region, n_jobs=n_jobs)
+    sensitivity = bandwidth_sensitivity(est, x, Y, [0.5, 0.75, 1.0, 1.5, 2.0],
+                                        covariates=covariates, cluster=region,
+                                        n_jobs=n_jobs)
+    table = est.summary().frame.reset_index()
+    notes = (f"density test: T = {density.statistic:.2f}, p = {density.p_value:.3f}; "
+             "placebo nullity p-values: "
+             + ", ".join(f"{c:g}: {p:.2f}" for c, p in
+                         placebo.groupby("cutoff")["nullity_p_value"].first().items()))
+    raw = pd.concat([placebo.assign(check="placebo"),
+                     sensitivity.assign(check="sensitivity")], ignore_index=True)
+    return StudyResult(raw=raw, table=table,
+                       figure=_checklist_figure(est, density, placebo, sensitivity),
+                       notes=notes)
+
+
+def _checklist_figure(est, density, placebo, sensitivity):
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(10, 6), layout="constrained")
+    top = fig.subfigures(2, 1)
+    est.plot_data(quantiles=(0.1, 0.5, 0.9), axes=top[0].subplots(1, 3))
+    bottom = top[1].subplots(1, 3)
+    density.plot(ax=bottom[0])
+    plot_checks(placebo, ax=bottom[1])
+    plot_checks(sensitivity, ax=bottom[2])
+    bottom[1].set_title("placebo cutoffs")
+    bottom[2].set_title("bandwidth sensitivity")
     return fig

@@ -17,13 +17,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from statlogit.rdd._fit import fit_side, kernel_weights
-from statlogit.rdd._kernels import EPANECHNIKOV, TRIANGULAR
+from statlogit.rdd._fit import EPANECHNIKOV, TRIANGULAR, fit_two_sided, kernel_weights
 from statlogit.solvers.linear import weighted_lstsq
 
 PILOT_ORDER = 1
 RIEMANN_POINTS = 1000
 FLAT_BIAS = 1e-14
+# Residual variance (of a response scaled to max |Y| ~ 1) below which the response is
+# exactly fitted (constant on each side, perfect compliance): no variance to trade
+# against the bias, the MSE criterion is degenerate and the fallback is used.
+NO_VARIANCE = 1e-24
 
 
 @dataclass
@@ -39,6 +42,7 @@ class BandwidthSelection:
     variance_plus: np.ndarray
     variance_minus: np.ndarray
     density: float
+    enlarged: bool = False
 
 
 @dataclass
@@ -117,15 +121,41 @@ def _optimal_h(bias_diff, variance, n, s, fallback, *, integrated, dq):
     if integrated:
         bias_sq = np.sum(bias_diff**2) * dq
         var = np.sum(variance) * dq
-        h = (var / (2 * (s + 1) * bias_sq)) ** rate * n**-rate if bias_sq > FLAT_BIAS \
-            else fallback
+        h = (var / (2 * (s + 1) * bias_sq)) ** rate * n**-rate \
+            if bias_sq > FLAT_BIAS and var > NO_VARIANCE else fallback
         h = np.array([h])
     else:
-        flat = np.abs(bias_diff) <= FLAT_BIAS
+        flat = (np.abs(bias_diff) <= FLAT_BIAS) | (variance <= NO_VARIANCE)
         with np.errstate(divide="ignore", invalid="ignore"):
             h = (variance / (2 * (s + 1) * bias_diff**2)) ** rate * n**-rate
         h = np.where(flat, fallback, h)
     return np.where(np.isfinite(h) & (h > 0), h, fallback)
+
+
+def window_floor(x, order):
+    """Smallest bandwidth whose window holds ``order + 1`` distinct ``x`` on each side.
+
+    The midpoint between the ``(order + 1)``-th and the next distinct distance to the
+    cutoff (twice the former when there is no next), so every kernel weight in the
+    window is positive; 0 when a side has too few distinct values (left to the fit's
+    error).
+    """
+    floor = 0.0
+    for side in (x >= 0, x < 0):
+        dist = np.unique(np.abs(x[side]))
+        if dist.size <= order:
+            continue
+        k = dist[order]
+        floor = max(floor, 0.5 * (k + dist[order + 1]) if dist.size > order + 1
+                    else 2.0 * k)
+    return floor
+
+
+def _power_of_two(values):
+    """Per-column powers of two bringing ``max |values|`` near 1 (exact rescaling)."""
+    top = np.max(np.abs(values), axis=0)
+    exponent = np.where(top > 0, np.round(np.log2(np.where(top > 0, top, 1.0))), 0.0)
+    return np.exp2(exponent)
 
 
 class _Selector:
@@ -161,27 +191,30 @@ class _Selector:
                        integrated=self.integrated, dq=self.dq)
         if not self.parity:
             h = np.minimum(h, np.max(np.abs(self.x)))
+        h = np.maximum(h, window_floor(self.x, self._pilot_fit_order))
         return np.broadcast_to(h, (Y.shape[1],)).copy()
+
+    @property
+    def _pilot_fit_order(self):
+        return PILOT_ORDER if self.parity else PILOT_ORDER + 1
 
     def final(self, Y, pilot_h, weights_of=None):
         """Steps 2 and 3: local fits at the pilot bandwidths, then the plug-in."""
         s = PILOT_ORDER
-        order = s if self.parity else s + 1
-        ones = np.ones(self.n)
-        parts = {}
-        for sign, plus in ((1, True), (-1, False)):
-            fit = fit_side(self.x, Y, ones, pilot_h, order, self.pilot_kernel, plus,
-                           what="bandwidth selection")
-            parts[sign] = self._bias_variance(Y, fit, sign)
-        (b_plus, v_plus), (b_minus, v_minus) = parts[1], parts[-1]
+        order = self._pilot_fit_order
+        fit = fit_two_sided(self.x, Y, np.ones(self.n), pilot_h, order,
+                            self.pilot_kernel, what="bandwidth selection",
+                            parity=self.parity)
+        b_plus, v_plus = self._bias_variance(fit.residuals, fit.above, 1)
+        b_minus, v_minus = self._bias_variance(fit.residuals, fit.below, -1)
         h = _optimal_h(b_plus - b_minus, (v_plus + v_minus) / self.density, self.n, s,
                        self.fallback, integrated=self.integrated, dq=self.dq)
         return h, b_plus, b_minus, v_plus, v_minus
 
-    def _bias_variance(self, Y, fit, sign):
+    def _bias_variance(self, resid, fit, sign):
+        """Bias and variance terms of one side from the two-sided residual process."""
         s, c = PILOT_ORDER, self.constants
         fact = math.factorial(s + 1)
-        resid = Y - fit.fitted(self.x)
         if self.parity:
             # R3D: h-scaled order-s coefficient, intercept-weighted residual variance.
             w = np.where(fit.weights > 0.0, fit.weights, 0.0)
@@ -199,7 +232,7 @@ class _Selector:
 
 
 def select_bandwidths(x, Q, treatment, quantiles, *, method, kernel, parity,
-                      coverage=False):
+                      coverage=False, order=1):
     """Run the plug-in for the outcome quantiles (and the treatment when fuzzy).
 
     Parameters
@@ -218,6 +251,10 @@ def select_bandwidths(x, Q, treatment, quantiles, *, method, kernel, parity,
         Reproduce R3D (see :class:`statlogit.R3D`).
     coverage : bool
         Multiply by the coverage-error rule of thumb :math:`n^{-s/((2s+3)(s+3))}`.
+    order : int
+        Order of the final fits: every bandwidth is at least :func:`window_floor` for
+        it (and for the pilot fits), so each window holds enough distinct units;
+        ``enlarged`` tells whether that floor was used.
 
     Returns
     -------
@@ -226,10 +263,13 @@ def select_bandwidths(x, Q, treatment, quantiles, *, method, kernel, parity,
     s = PILOT_ORDER
     dq = (quantiles[-1] - quantiles[0]) / (quantiles.size - 1) if quantiles.size > 1 \
         else 1.0
+    # Exact power-of-two rescaling of each column: the bandwidths are invariant to the
+    # scale of Y, and squares of huge or tiny responses neither overflow nor underflow.
+    scale = _power_of_two(Q)
     outcome = _Selector(x, kernel=kernel, parity=parity,
                         integrated=method == "frechet", dq=dq)
-    pilot = outcome.pilot(Q)
-    h, b_plus, b_minus, v_plus, v_minus = outcome.final(Q, pilot)
+    pilot = outcome.pilot(Q / scale)
+    h, b_plus, b_minus, v_plus, v_minus = outcome.final(Q / scale, pilot)
     h = np.broadcast_to(h, pilot.shape).copy()
     h_t = pilot_t = None
     if treatment is not None:
@@ -242,5 +282,11 @@ def select_bandwidths(x, Q, treatment, quantiles, *, method, kernel, parity,
         factor = x.size ** (-s / ((2 * s + 3) * (s + 3)))
         h = h * factor
         h_t = None if h_t is None else h_t * factor
-    return BandwidthSelection(h, h_t, pilot, pilot_t, b_plus, b_minus, v_plus,
-                              v_minus, outcome.density)
+    floor = window_floor(x, max(order, outcome._pilot_fit_order))
+    enlarged = bool(np.any(h < floor) or (h_t is not None and h_t < floor))
+    h = np.maximum(h, floor)
+    h_t = None if h_t is None else max(h_t, floor)
+    with np.errstate(over="ignore"):
+        return BandwidthSelection(h, h_t, pilot, pilot_t, b_plus * scale,
+                                  b_minus * scale, v_plus * scale**2,
+                                  v_minus * scale**2, outcome.density, enlarged)

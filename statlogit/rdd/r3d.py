@@ -12,56 +12,64 @@ on at :math:`X \ge c`. The estimand is the jump of the *average unit quantile fu
 divided, in a fuzzy design, by the jump of :math:`P(T = 1 \mid X = x)`.
 """
 
-import math
-import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils import metadata_routing
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
 from statlogit._validation import (
     as_float_array,
-    check_sample_weight,
     check_scalar,
     resolve_rng,
 )
-from statlogit.rdd._bandwidth import select_bandwidths
-from statlogit.rdd._fit import (
-    KERNEL_CODES,
-    fit_side,
-    monotonise,
-    residuals,
-)
+from statlogit.rdd._bandwidth import PILOT_ORDER, select_bandwidths
+from statlogit.rdd._fit import KERNEL_CODES, fit_two_sided, monotonise
 from statlogit.rdd._inference import (
     R3DGiniTestResult,
     R3DTestResult,
     critical_value,
     fuzzy_process,
-    gini_test,
     multiplier_process,
-    sup_test,
 )
-from statlogit.rdd._kernels import ragged_quantiles
+from statlogit.rdd._inputs import (
+    centred_running_variable,
+    check_both_sides,
+    check_finite_results,
+    cluster_codes,
+    covariate_matrix,
+    covariate_names,
+    drop_donut,
+    multipliers_matrix,
+    rescale_selection,
+    running_variable_name,
+    treatment_vector,
+    unit_quantiles,
+    unit_weights,
+    warn_enlarged,
+    warn_flat,
+    warn_mass_points,
+    warn_small_samples,
+    warn_wide,
+)
+from statlogit.rdd._pointwise import (
+    adjust,
+    cluster_indicator,
+    pointwise_std_errors,
+    small_sample_factor,
+)
+from statlogit.rdd._results import R3DResultsMixin
+from statlogit.rdd.long import from_long
 
 __all__ = ["R3D", "R3DGiniTestResult", "R3DTestResult", "from_long"]
 
 DEFAULT_QUANTILES = np.arange(1, 100) / 100
 NO_JUMP = 1e-10
-# Limitation warnings (see R3D's Notes): a flat stretch of the estimated average
-# quantile curve covering more than FLAT_SHARE of the grid's span, increments within
-# FLAT_RTOL of the curve's size counting as zero; fewer than max(MIN_DRAWS,
-# sqrt(effective units)) draws in some unit inside the window.
-FLAT_SHARE = 0.05
-FLAT_RTOL = 1e-8
-MIN_DRAWS = 10
-# The Gini of the whole distribution needs a grid reaching these levels.
-GINI_GRID_ENDS = (0.01, 0.99)
 
 
-class R3D(BaseEstimator):
+class R3D(R3DResultsMixin, BaseEstimator):
     r"""Regression discontinuity design with distribution-valued outcomes.
 
     Two estimators of the jump :math:`\tau(q) = m_+(q) - m_-(q)` in the average unit
@@ -103,6 +111,12 @@ class R3D(BaseEstimator):
         Multiplier bootstrap draws.
     alpha : float, default=0.05
         Level of the uniform band and of the tests' critical values.
+    deriv : int, default=0
+        0: the jump; 1: the kink, i.e. the jump in the derivative
+        :math:`\partial_x E[Q_{Y_i}(q) \mid X = x]` (at most ``p``).
+    donut : float, default=0.0
+        Units with :math:`|X - c| <` ``donut`` are dropped before everything,
+        bandwidth selection included.
     parity : {None, "R3D"}, default=None
         ``"R3D"`` reproduces the reference R package R3D 0.1 (see Notes); ``None``
         follows the paper.
@@ -136,59 +150,51 @@ class R3D(BaseEstimator):
     bandwidth_selection_ : BandwidthSelection or None
         Plug-in ingredients when the bandwidth was selected.
     n_units_ : int
+        Units used (after the donut).
     n_effective_ : ndarray of shape (2, m)
         Units inside the window below and above the cutoff, per level.
+    std_errors_ : ndarray of shape (m,)
+        Conventional pointwise standard errors (HC1, or CR1 with clusters), as
+        ``rdrobust``'s with ``vce="hc1"``.
+    covariate_coef_ : ndarray of shape (k, m)
+        Common covariate coefficients per level (with covariates).
+    covariate_names_ : list of str or None
+    n_clusters_ : int or None
+    running_variable_, unit_quantiles_ : ndarray
+        The units' x and quantiles (n_units, m) used by :meth:`plot_data`.
+    running_variable_name_ : str or None
+        Name of ``x`` (a Series' name or a one-column DataFrame's column), the
+        figures' x-axis label (``"running variable x"`` when None).
 
     Notes
     -----
-    ``parity="R3D"`` reproduces these behaviours of the R package, which the default
-    replaces by the paper's:
+    ``parity="R3D"`` reproduces six behaviours of the R package that the default
+    replaces by the paper's (the selector's pilot kernel, kernel constants, pilot cap
+    and final plug-in; the 1001-point rearrangement; negative-weight bootstrap
+    residuals; the fuzzy bootstrap's weights; the uncentred Gini test): the docs
+    page tabulates them. Covariates and ``deriv > 0`` are not in the R package.
 
-    1. the pilot local fits of the bandwidth selector use the triangular kernel
-       whatever ``kernel`` is (default: ``kernel``);
-    2. the selector's kernel constants are Riemann sums on 1000 points (default: exact
-       integrals); its pilot bandwidth is not capped (default: at most the largest
-       :math:`|X - c|`); its final step plugs in the scaled order-:math:`s`
-       coefficient and an intercept-weighted residual variance without the kernel
-       constants (default: the order-:math:`s+1` local derivative and the
-       kernel-weighted residual variance inside the paper's constants);
-    3. ``"simple"`` rearranges through a 1001-point interpolation (default: the exact
-       rearrangement, i.e. sorting the curve on the grid);
-    4. units with a negative intercept weight get a zero bootstrap residual (default:
-       every unit inside the window keeps its residual);
-    5. the fuzzy bootstrap weighs the treatment residuals with the *outcome's*
-       intercept weights at the first level (default: the first stage's own);
-    6. :meth:`test_gini` compares the uncentred bootstrap differences of Gini
-       coefficients with the statistic and clips the coefficients to [0, 1]
-       (default: recentred draws, unclipped coefficients).
-
-    ``fit`` warns (``UserWarning``) about two limitations of the theory:
-
-    * the local polynomial estimate of :math:`m_+` or :math:`m_-` (before
-      monotonisation) is constant, increments below :math:`10^{-8}` times its largest
-      absolute value, over a stretch of levels longer than 5 % of the grid's span.
-      The units' quantiles are then tied (top- or bottom-coding, a mass point); the
-      bands rely on Hadamard differentiability at a strictly increasing average
-      quantile function, which fails there;
-    * the smallest within-unit sample among the units inside the window has fewer
-      than :math:`\max(10, \sqrt{n_{\text{eff}}})` observations,
-      :math:`n_{\text{eff}}` the largest number of units in the window over the
-      levels. Empirical quantiles carry a bias of order :math:`1/n_i` that does not
-      average out over units, against a standard error of order
-      :math:`n_{\text{eff}}^{-1/2}`: it is negligible only when
-      :math:`n_i \gg \sqrt{n_{\text{eff}}}` (the paper's sufficient condition,
-      :math:`n_i \gg n_{\text{eff}}`, is stronger), and below about 10 draws the
-      tail quantiles are interpolations between a few order statistics. Not checked
-      when ``Y`` is a quantile matrix.
+    ``fit`` warns (``UserWarning``) about two limitations of the theory: an estimated
+    average quantile curve constant (increments below :math:`10^{-8}` of its size)
+    over more than 5 % of the grid's span (tied unit quantiles: the bands assume a
+    strictly increasing curve), and a unit in the window with fewer than
+    :math:`\max(10, \sqrt{n_{\text{eff}}})` draws (the empirical quantiles' bias of
+    order :math:`1/n_i` does not average out; not checked for a quantile matrix). It
+    also warns when the plug-in bandwidth had to be enlarged to hold enough distinct
+    units, when ``x`` has mass points, and when a selected bandwidth exceeds the range
+    of ``x`` on a side of the cutoff (the selected value is kept, as the R package
+    does; ``rdrobust`` would cap it at the range: the docs page explains the choice).
     """
 
     # fit's arguments are data, not routable metadata: no set_fit_request.
     __metadata_request__fit = {name: metadata_routing.UNUSED for name in
-                               ("x", "treatment", "weights", "multipliers")}
+                               ("x", "treatment", "covariates", "cluster",
+                                "weights", "multipliers")}
 
     def __init__(self, cutoff=0.0, method="simple", p=2, quantiles=None,
                  kernel="epanechnikov", bandwidth="mse", treatment_bandwidth=None,
-                 n_bootstrap=200, alpha=0.05, parity=None, random_state=None):
+                 n_bootstrap=200, alpha=0.05, deriv=0, donut=0.0, parity=None,
+                 random_state=None):
         self.cutoff = cutoff
         self.method = method
         self.p = p
@@ -198,11 +204,14 @@ class R3D(BaseEstimator):
         self.treatment_bandwidth = treatment_bandwidth
         self.n_bootstrap = n_bootstrap
         self.alpha = alpha
+        self.deriv = deriv
+        self.donut = donut
         self.parity = parity
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, x, Y, treatment=None, weights=None, multipliers=None):
+    def fit(self, x, Y, treatment=None, covariates=None, cluster=None, weights=None,
+            multipliers=None):
         """Estimate the effect curve, its uniform band and the bootstrap draws.
 
         Parameters
@@ -215,6 +224,14 @@ class R3D(BaseEstimator):
             ``quantiles`` (already computed).
         treatment : array-like of shape (n_units,), optional
             0/1 treatment status; given means a fuzzy design.
+        covariates : array-like of shape (n_units, k), optional
+            Pre-determined unit covariates: the Calonico-Cattaneo-Farrell-Titiunik
+            (2019) adjustment with common coefficients on both sides, per level (and
+            in the first stage); the band, tests and standard errors account for it
+            (the bandwidth selector ignores it).
+        cluster : array-like of shape (n_units,), optional
+            Cluster labels: one bootstrap multiplier per cluster and cluster-robust
+            (CR1) standard errors.
         weights : array-like of shape (n_units,), optional
             Non-negative unit weights multiplying the kernel weights of the final
             fits (the bandwidth selector ignores them).
@@ -228,67 +245,121 @@ class R3D(BaseEstimator):
         # Every matrix product here is skinny (p + 1 rows) or small: one BLAS thread is
         # faster and immune to thread oversubscription.
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(x, Y, treatment, weights, multipliers)
+            return self._fit(x, Y, treatment, weights, multipliers, covariates, cluster)
 
-    def _fit(self, x, Y, treatment, weights, multipliers):
+    def _fit(self, x, Y, treatment, weights, multipliers, covariates, cluster):
         self._check_params()
         quantiles = self._quantile_grid()
-        xc = self._running_variable(x) - float(self.cutoff)
-        n = xc.size
-        Q, sizes = _unit_quantiles(Y, quantiles, n)
-        t = None if treatment is None else _treatment(treatment, n)
-        unit_w = check_sample_weight(weights, n)
-        _check_both_sides(xc, self.p)
         kernel = KERNEL_CODES[self.kernel]
         parity = self.parity == "R3D"
+        x_raw = self._running_variable(x)
+        n_all = x_raw.size
+        Q, sizes = unit_quantiles(Y, quantiles, n_all)
+        data = {
+            "x": x_raw, "Q": Q, "sizes": sizes,
+            "t": None if treatment is None else treatment_vector(treatment, n_all),
+            "w": unit_weights(weights, n_all),
+            "Z": covariate_matrix(covariates, n_all),
+            "cluster": cluster_codes(cluster, n_all),
+            "xi": multipliers_matrix(multipliers, n_all, clustered=cluster is not None),
+        }
+        self.covariate_names_ = covariate_names(covariates, data["Z"])
+        if parity and data["Z"] is not None:
+            raise ValueError("covariates are not available with parity='R3D' (the R "
+                             "package has none); use parity=None.")
+        data = drop_donut(data, self.cutoff, self.donut)
+        xc, scale = centred_running_variable(data["x"], self.cutoff)
+        n, Q, t, unit_w, Z = xc.size, data["Q"], data["t"], data["w"], data["Z"]
+        codes, n_clusters = data["cluster"]
+        check_both_sides(xc, self.p, selector_order=self._selector_order(parity))
+        warn_mass_points(xc)
 
-        h, h_t = self._bandwidths(xc, Q, t, quantiles, kernel, parity)
-        plus = fit_side(xc, Q, unit_w, h, self.p, kernel, True, what="the outcome")
-        minus = fit_side(xc, Q, unit_w, h, self.p, kernel, False, what="the outcome")
-        m_plus = monotonise(plus.coef[0], quantiles, self.method, parity=parity)
-        m_minus = monotonise(minus.coef[0], quantiles, self.method, parity=parity)
-        resid = (residuals(xc, Q, plus, method=self.method, parity=parity)
-                 + residuals(xc, Q, minus, method=self.method, parity=parity))
-        A = resid * (plus.weights - minus.weights)
-        sides = resid * plus.weights
+        h, h_t = self._bandwidths(xc, Q, t, quantiles, kernel, parity, scale)
+        outcome = fit_two_sided(xc, Q, unit_w, h, self.p, kernel, what="the outcome",
+                                method=self.method, parity=parity, deriv=self.deriv)
+        shift, self.covariate_coef_ = 0.0, None
+        if Z is not None:
+            adjustment = adjust(xc, Q, Z, unit_w, outcome, self.p, kernel,
+                                deriv=self.deriv)
+            shift = 0.5 * np.sum(adjustment.gamma * adjustment.jump, axis=0)
+            self.covariate_coef_ = adjustment.gamma
+        plus, minus = outcome.above, outcome.below
+        m_plus, m_minus = plus.estimate - shift, minus.estimate + shift
+        if self.deriv == 0:
+            m_plus = monotonise(m_plus, quantiles, self.method, parity=parity)
+            m_minus = monotonise(m_minus, quantiles, self.method, parity=parity)
+        A = outcome.score()
+        sides = outcome.residuals * plus.weights
         delta_y = m_plus - m_minus
-        tau, delta_t = delta_y, None
+        tau, delta_t, first, a_t = delta_y, None, None, None
         if t is not None:
-            delta_t, a_t = self._first_stage(xc, t, unit_w, h_t, kernel, parity,
-                                             plus, minus)
+            delta_t, a_t, first = self._first_stage(xc, t, unit_w, Z, h_t, kernel,
+                                                    parity, plus, minus)
             tau = delta_y / delta_t
+        # small-sample factors: in the variances always; in the bootstrap with
+        # clusters (few clusters per window make the multiplier band too narrow)
+        f_y = small_sample_factor(outcome.weight_difference != 0, xc >= 0, self.p,
+                                  cluster=codes, n_clusters=n_clusters)
+        f_t = None if first is None else small_sample_factor(
+            a_t[:, None] != 0, xc >= 0, self.p, cluster=codes,
+            n_clusters=n_clusters)[:, 0]
+        score = self._score(A * f_y, None if first is None else a_t * f_t, delta_y,
+                            delta_t)
+        std_errors = pointwise_std_errors(score, xc >= 0, cluster=codes,
+                                          n_clusters=n_clusters)
+        if codes is not None:
+            A, sides = A * f_y, sides * f_y
+            a_t = None if first is None else a_t * f_t
+        if first is not None:
             A = np.column_stack([A, a_t])
-
-        draws, side_draws = self._bootstrap(A, sides, delta_y, delta_t,
-                                            _multipliers(multipliers, n))
+        draws, side_draws = self._bootstrap(A, sides, delta_y, delta_t, data["xi"],
+                                            codes, n_clusters)
         crit = critical_value(draws, self.alpha)
+        check_finite_results(tau, crit)
 
+        unit = float(scale) ** -self.deriv  # derivatives in units of the original x
         self.quantiles_ = quantiles
-        self.tau_ = tau
-        self.critical_value_ = crit
-        self.band_ = np.column_stack([tau - crit, tau + crit])
-        self.bandwidth_ = h
-        self.treatment_bandwidth_ = h_t
-        self.m_plus_, self.m_minus_ = m_plus, m_minus
+        self.tau_ = tau * unit
+        self.std_errors_ = std_errors * unit
+        self.critical_value_ = crit * unit
+        self.band_ = np.column_stack([self.tau_ - self.critical_value_,
+                                      self.tau_ + self.critical_value_])
+        self.bandwidth_ = h * scale
+        self.treatment_bandwidth_ = None if h_t is None else h_t * scale
+        self.m_plus_, self.m_minus_ = m_plus * unit, m_minus * unit
         self.coef_plus_, self.coef_minus_ = plus.coef, minus.coef
-        self.first_stage_ = delta_t
-        self.bootstrap_draws_ = draws
-        self.bootstrap_sides_ = side_draws
+        self.first_stage_ = None if delta_t is None else delta_t * unit
+        self.bootstrap_draws_ = draws * unit
+        self.bootstrap_sides_ = side_draws * unit
         self.n_units_ = n
-        self.n_effective_ = np.vstack([(minus.weights != 0).sum(axis=0),
-                                       (plus.weights != 0).sum(axis=0)])
-        _warn_flat(quantiles, plus.coef[0], minus.coef[0])
-        _warn_small_samples(sizes, plus.weights, minus.weights, self.n_effective_)
+        self.running_variable_, self.unit_quantiles_ = data["x"], Q
+        self.n_clusters_ = None if codes is None else n_clusters
+        self.n_effective_ = outcome.n_effective()
+        if self.deriv == 0:
+            warn_flat(quantiles, plus.coef[0], minus.coef[0])
+        warn_small_samples(data["sizes"], plus.weights, minus.weights,
+                           self.n_effective_)
         return self
 
-    def _bootstrap(self, A, sides, delta_y, delta_t, multipliers):
+    @staticmethod
+    def _score(A, a_t, delta_y, delta_t):
+        """Units' scores for the pointwise variances (delta method when fuzzy)."""
+        if a_t is None:
+            return A
+        return A / delta_t - (delta_y / delta_t**2)[None, :] * a_t[:, None]
+
+    def _bootstrap(self, A, sides, delta_y, delta_t, multipliers, codes, n_clusters):
         """Draws of the process of tau (delta method when fuzzy) and of each side.
 
         ``sides`` holds the columns ``s_+ E`` of the process of ``m_+``; that of
-        ``m_-`` is their difference with the sharp process.
+        ``m_-`` is their difference with the sharp process. With clusters, one
+        multiplier per cluster (the columns are summed within clusters first).
         """
         k = A.shape[1]
-        raw = multiplier_process(np.column_stack([A, sides]),
+        columns = np.column_stack([A, sides])
+        if codes is not None:
+            columns = cluster_indicator(codes, n_clusters) @ columns
+        raw = multiplier_process(columns,
                                  n_bootstrap=self.n_bootstrap,
                                  rng=resolve_rng(self.random_state),
                                  multipliers=multipliers)
@@ -297,6 +368,12 @@ class R3D(BaseEstimator):
         if delta_t is not None:
             draws = fuzzy_process(draws, delta_y, delta_t)
         return draws, side_draws
+
+    def _selector_order(self, parity):
+        """Order of the selector's pilot fits, or None with a fixed bandwidth."""
+        if not isinstance(self.bandwidth, str):
+            return None
+        return PILOT_ORDER if parity else PILOT_ORDER + 1
 
     def _check_params(self):
         if self.method not in ("simple", "frechet"):
@@ -308,6 +385,11 @@ class R3D(BaseEstimator):
             raise ValueError(f"parity must be None or 'R3D'; got {self.parity!r}.")
         check_scalar(self.p, name="p", lower=1, upper=9, integer=True)
         check_scalar(self.cutoff, name="cutoff")
+        check_scalar(self.deriv, name="deriv", lower=0, upper=self.p, integer=True)
+        check_scalar(self.donut, name="donut", lower=0.0)
+        if self.parity == "R3D" and self.deriv:
+            raise ValueError("deriv > 0 is not available with parity='R3D' (the R "
+                             "package has no kink design); use parity=None.")
         check_scalar(self.n_bootstrap, name="n_bootstrap", lower=1, integer=True)
         check_scalar(self.alpha, name="alpha", lower=0.0, upper=1.0,
                      include_lower=False, include_upper=False)
@@ -328,6 +410,7 @@ class R3D(BaseEstimator):
         return q
 
     def _running_variable(self, x):
+        self.running_variable_name_ = running_variable_name(x)
         if isinstance(x, pd.DataFrame) and x.shape[1] == 1:
             frame = x
         else:
@@ -335,22 +418,28 @@ class R3D(BaseEstimator):
             if arr.ndim == 2 and arr.shape[1] == 1:
                 arr = arr[:, 0]
             frame = as_float_array(arr, name="x", ndim=1)[:, None]
-        as_float_array(frame, name="x", ndim=2)
-        return validate_data(self, frame, reset=True, ensure_min_samples=2)[:, 0].copy()
+        as_float_array(frame, name="x", ndim=2, min_samples=2)
+        with np.errstate(over="ignore", invalid="ignore"):  # sklearn's sum-based check
+            return validate_data(self, frame, reset=True,
+                                 ensure_min_samples=2)[:, 0].copy()
 
-    def _bandwidths(self, xc, Q, t, quantiles, kernel, parity):
-        """Outcome bandwidths (m,) and the first-stage bandwidth."""
+    def _bandwidths(self, xc, Q, t, quantiles, kernel, parity, scale):
+        """Outcome bandwidths (m,) and the first-stage bandwidth, in units of ``xc``
+        (the running variable divided by ``scale``)."""
         self.bandwidth_selection_ = None
-        h_t = self.treatment_bandwidth
+        h_t = None if self.treatment_bandwidth is None else \
+            float(self.treatment_bandwidth) / scale
         if isinstance(self.bandwidth, str):
             if self.bandwidth not in ("mse", "cer"):
                 raise ValueError("bandwidth must be 'mse', 'cer', a positive number or "
                                  f"one per quantile; got {self.bandwidth!r}.")
             sel = select_bandwidths(xc, Q, t, quantiles, method=self.method,
                                     kernel=kernel, parity=parity,
-                                    coverage=self.bandwidth == "cer")
-            self.bandwidth_selection_ = sel
-            return sel.outcome, (sel.treatment if h_t is None else float(h_t))
+                                    coverage=self.bandwidth == "cer", order=self.p)
+            self.bandwidth_selection_ = rescale_selection(sel, scale)
+            warn_enlarged(sel, self.p)
+            warn_wide(sel, xc, scale, quantiles)
+            return sel.outcome, (sel.treatment if h_t is None else h_t)
         h = as_float_array(np.atleast_1d(self.bandwidth), name="bandwidth", ndim=1)
         if np.any(h <= 0):
             raise ValueError(f"bandwidth must be positive; got {self.bandwidth!r}.")
@@ -364,17 +453,17 @@ class R3D(BaseEstimator):
             if h.size > 1:
                 raise ValueError("With per-quantile bandwidths in a fuzzy design, pass "
                                  "treatment_bandwidth too.")
-            h_t = float(h[0])
-        return np.broadcast_to(h, quantiles.shape).copy(), h_t
+            h_t = float(h[0]) / scale
+        return np.broadcast_to(h / scale, quantiles.shape).copy(), h_t
 
-    def _first_stage(self, xc, t, unit_w, h_t, kernel, parity, plus, minus):
-        """Jump in P(T | X) and its bootstrap column ``(s_T+ - s_T-) E_T``."""
+    def _first_stage(self, xc, t, unit_w, Z, h_t, kernel, parity, plus, minus):
+        """Jump in P(T | X), its bootstrap column ``(s_T+ - s_T-) E_T``, the fit."""
         T = t[:, None]
-        t_plus = fit_side(xc, T, unit_w, [h_t], self.p, kernel, True,
-                          what="the treatment")
-        t_minus = fit_side(xc, T, unit_w, [h_t], self.p, kernel, False,
-                           what="the treatment")
-        delta_t = float(t_plus.coef[0, 0] - t_minus.coef[0, 0])
+        first = fit_two_sided(xc, T, unit_w, [h_t], self.p, kernel, what="the treatment",
+                              deriv=self.deriv)
+        if Z is not None:
+            adjust(xc, T, Z, unit_w, first, self.p, kernel, deriv=self.deriv)
+        delta_t = float(first.jump[0])
         if not abs(delta_t) > NO_JUMP:
             raise ValueError(
                 "treatment shows no jump at the cutoff (estimated first stage "
@@ -384,333 +473,8 @@ class R3D(BaseEstimator):
             # R3D: residuals where the outcome's first-level intercept weight is
             # positive, weighted by the outcome's intercept weights.
             w_plus, w_minus = plus.weights[:, :1], minus.weights[:, :1]
-            fitted = np.where(xc[:, None] >= 0, t_plus.fitted(xc), t_minus.fitted(xc))
-            e_t = np.where((w_plus > 0) | (w_minus > 0), T - fitted, 0.0)
+            e_t = np.where((w_plus > 0) | (w_minus > 0), T - first.fitted(xc), 0.0)
         else:
-            w_plus, w_minus = t_plus.weights, t_minus.weights
-            e_t = (residuals(xc, T, t_plus, method="simple", parity=False)
-                   + residuals(xc, T, t_minus, method="simple", parity=False))
-        return delta_t, (e_t * (w_plus - w_minus))[:, 0]
-
-    # ------------------------------------------------------------------ results
-    def _range_index(self, range):
-        check_is_fitted(self, "tau_")
-        q = self.quantiles_
-        if range is None:
-            lo, hi = q[0], q[-1]
-        else:
-            try:
-                lo, hi = (float(v) for v in range)
-            except (TypeError, ValueError) as exc:
-                raise ValueError("range must be a pair (low, high) of quantile levels; "
-                                 f"got {range!r}.") from exc
-            lo, hi = min(lo, hi), max(lo, hi)
-        idx = np.flatnonzero((q >= lo - 1e-12) & (q <= hi + 1e-12))
-        if idx.size < 2:
-            raise ValueError(f"range [{lo:g}, {hi:g}] contains {idx.size} grid "
-                             "quantile(s); widen it to at least 2.")
-        return idx, (float(lo), float(hi))
-
-    def _test(self, range, centre):
-        idx, bounds = self._range_index(range)
-        stat, p_value, crit = sup_test(self.tau_[idx], self.bootstrap_draws_[:, idx],
-                                       self.alpha, centre=centre)
-        return R3DTestResult(stat, p_value, crit, bounds, int(idx.size))
-
-    def test_nullity(self, range=None):
-        r"""Uniform test of :math:`H_0: \tau(q) = 0` for all :math:`q` in ``range``.
-
-        Statistic :math:`\max_q |\hat\tau(q)|`; p-value: share of bootstrap
-        :math:`\max_q |\hat G^b(q)|` at least as large.
-
-        Parameters
-        ----------
-        range : (float, float), optional
-            Quantile range (default: the whole grid); needs 2 grid points or more.
-
-        Returns
-        -------
-        R3DTestResult
-        """
-        return self._test(range, centre=False)
-
-    def test_homogeneity(self, range=None):
-        r"""Uniform test of :math:`H_0: \tau(q)` constant over ``range``.
-
-        Statistic :math:`\max_q |\hat\tau(q) - \bar\tau|` (grid mean), bootstrap draws
-        centred the same way.
-
-        Parameters
-        ----------
-        range : (float, float), optional
-            Quantile range (default: the whole grid); needs 2 grid points or more.
-
-        Returns
-        -------
-        R3DTestResult
-        """
-        return self._test(range, centre=True)
-
-    def test_gini(self, range=None):
-        r"""Test of equal Gini coefficients of the average distributions at the cutoff.
-
-        :math:`H_0: G(m_+) = G(m_-)`, with :math:`G(Q)` the Gini coefficient of the
-        distribution with quantile function :math:`Q`, computed from the curve on the
-        grid by the trapezoid rule (Lorenz curve :math:`L(p) = \int_0^p Q / \int_0^1
-        Q`, :math:`G = 1 - 2\int_0^1 L`), the curve extended to 0 and 1 by its end
-        values. Statistic :math:`|G(\hat m_+) - G(\hat m_-)|`; bootstrap draws
-        :math:`G(\hat m_+ + \nu^b_+) - G(\hat m_- + \nu^b_-) - (G(\hat m_+) -
-        G(\hat m_-))`, :math:`\nu^b_\pm` the processes of :math:`\hat m_\pm`
-        (``bootstrap_sides_``); p-value: share of absolute draws at least as large.
-        With ``parity="R3D"`` the draws are not recentred (R3D's choice: the p-value
-        then stays near or above 1/2 whatever the difference, so the test has no
-        power) and the coefficients are clipped to [0, 1]. Draws whose perturbed
-        curve has a non-positive mean are dropped (counted in ``n_dropped``).
-
-        The Gini coefficient is meant for non-negative outcomes (incomes, wages). In
-        a fuzzy design it compares the outcome distributions at the cutoff, not the
-        compliers' potential outcomes.
-
-        Parameters
-        ----------
-        range : (float, float), optional
-            Quantile range (default: the whole grid); the coefficients are then
-            those of the distributions winsorised at the range's ends. Without a
-            range, a grid not reaching 0.01 and 0.99 triggers a ``UserWarning``.
-
-        Returns
-        -------
-        R3DGiniTestResult
-
-        Raises
-        ------
-        ValueError
-            If an estimated curve has a non-positive mean over the range.
-        """
-        idx, bounds = self._range_index(range)
-        q = self.quantiles_[idx]
-        if range is None and (q[0] > GINI_GRID_ENDS[0] or q[-1] < GINI_GRID_ENDS[1]):
-            warnings.warn(
-                f"The quantile grid spans [{q[0]:g}, {q[-1]:g}]: the Gini coefficients "
-                "are those of the distributions winsorised at these levels. For the "
-                f"whole distributions fit with a grid reaching {GINI_GRID_ENDS[0]} and "
-                f"{GINI_GRID_ENDS[1]} (the default grid does).", UserWarning,
-                stacklevel=2)
-        parity = self.parity == "R3D"
-        stat, p_value, crit, g_plus, g_minus, dropped = gini_test(
-            q, self.m_plus_[idx], self.m_minus_[idx], self.bootstrap_sides_[:, :, idx],
-            self.alpha, recentre=not parity, clip=parity)
-        if np.isnan(g_plus) or np.isnan(g_minus):
-            side = "above" if np.isnan(g_plus) else "below"
-            raise ValueError(
-                f"The average quantile function {side} the cutoff has a non-positive "
-                f"mean on [{bounds[0]:g}, {bounds[1]:g}]: its Gini coefficient is "
-                "undefined. The Gini test is for non-negative outcomes.")
-        if dropped:
-            warnings.warn(
-                f"{dropped} of {self.bootstrap_sides_.shape[1]} bootstrap draws had a "
-                "non-positive mean and were left out of the Gini test.", UserWarning,
-                stacklevel=2)
-        return R3DGiniTestResult(stat, p_value, crit, bounds, int(idx.size),
-                                 g_plus, g_minus, dropped)
-
-    def summary(self):
-        """The effect curve as a labelled table, one row per quantile level.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``tau``, ``band_lower``, ``band_upper`` (uniform band),
-            ``bandwidth``, ``m_plus``, ``m_minus``, ``n_below``, ``n_above``; the
-            critical value, alpha, method and design are in ``.attrs``.
-        """
-        check_is_fitted(self, "tau_")
-        table = pd.DataFrame({
-            "tau": self.tau_,
-            "band_lower": self.band_[:, 0],
-            "band_upper": self.band_[:, 1],
-            "bandwidth": self.bandwidth_,
-            "m_plus": self.m_plus_,
-            "m_minus": self.m_minus_,
-            "n_below": self.n_effective_[0],
-            "n_above": self.n_effective_[1],
-        }, index=pd.Index(self.quantiles_, name="quantile"))
-        table.attrs.update(critical_value=self.critical_value_, alpha=self.alpha,
-                           method=self.method,
-                           design="fuzzy" if self.first_stage_ is not None else "sharp",
-                           first_stage=self.first_stage_)
-        return table
-
-    def plot(self, ax=None):
-        """Plot the effect curve with its uniform band.
-
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes, optional
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-        """
-        check_is_fitted(self, "tau_")
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.2))
-        level = round(100 * (1 - self.alpha))
-        ax.fill_between(self.quantiles_, self.band_[:, 0], self.band_[:, 1], alpha=0.3,
-                        label=f"{level}% uniform band")
-        ax.plot(self.quantiles_, self.tau_, "o-", ms=3, label=r"$\hat\tau(q)$")
-        ax.axhline(0.0, color="k", lw=0.8)
-        ax.set(xlabel="quantile level q", ylabel="effect",
-               title=f"R3D ({self.method})")
-        ax.legend(fontsize=8)
-        return ax
-
-
-# ----------------------------------------------------------------- limitations
-def _flat_stretch(quantiles, curve):
-    """Longest run of levels over which ``curve`` is constant: (low, high) or None."""
-    flat = np.abs(np.diff(curve)) <= FLAT_RTOL * np.max(np.abs(curve))
-    edges = np.diff(np.concatenate([[0], flat.astype(np.int8), [0]]))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    if starts.size == 0:
-        return None
-    longest = int(np.argmax(quantiles[stops] - quantiles[starts]))
-    return float(quantiles[starts[longest]]), float(quantiles[stops[longest]])
-
-
-def _warn_flat(quantiles, m_plus, m_minus):
-    """Warn when an estimated average quantile curve is flat over a stretch."""
-    span = quantiles[-1] - quantiles[0]
-    for side, curve in (("above", m_plus), ("below", m_minus)):
-        stretch = _flat_stretch(quantiles, curve)
-        if stretch is None or stretch[1] - stretch[0] <= FLAT_SHARE * span:
-            continue
-        share = (stretch[1] - stretch[0]) / span
-        warnings.warn(
-            f"The estimated average quantile function {side} the cutoff is constant "
-            f"on [{stretch[0]:g}, {stretch[1]:g}] ({share:.0%} of the grid's span): the "
-            "units' quantiles are tied there (top- or bottom-coding, a mass point). "
-            "The uniform band and the tests assume a strictly increasing average "
-            "quantile function and are unreliable at these levels; restrict "
-            "`quantiles` to levels where the outcome is continuous.", UserWarning,
-            stacklevel=4)
-
-
-def _warn_small_samples(sizes, w_plus, w_minus, n_effective):
-    """Warn when a unit in the window has few draws for the effective sample."""
-    if sizes is None:
-        return
-    in_window = np.any(w_plus != 0, axis=1) | np.any(w_minus != 0, axis=1)
-    n_eff = int(n_effective.sum(axis=0).max())
-    smallest = int(sizes[in_window].min())
-    threshold = max(MIN_DRAWS, math.sqrt(n_eff))
-    if smallest >= threshold:
-        return
-    warnings.warn(
-        f"A unit inside the bandwidth has only {smallest} observation(s), fewer than "
-        f"max({MIN_DRAWS}, sqrt(effective units = {n_eff})) = {threshold:.3g}. The "
-        "empirical quantiles of small samples are biased (order 1/n_i), a bias that "
-        "does not average out over units and that the uniform band ignores (the "
-        "theory needs within-unit samples that grow faster than the effective number "
-        "of units). Drop or pool the units with few observations, or avoid tail "
-        "quantile levels.", UserWarning, stacklevel=4)
-
-
-# ---------------------------------------------------------------------- inputs
-def _unit_quantiles(Y, quantiles, n_units):
-    """Unit quantiles (n_units, m) from samples or a given matrix, and sample sizes.
-
-    The sizes are None when ``Y`` is a quantile matrix.
-    """
-    if isinstance(Y, pd.DataFrame) or (isinstance(Y, np.ndarray) and Y.ndim == 2
-                                       and Y.dtype != object):
-        Q = as_float_array(np.asarray(Y, dtype=float), name="Y", ndim=2)
-        if Q.shape != (n_units, quantiles.size):
-            raise ValueError(
-                f"A 2-D Y is read as unit quantiles and must have shape ({n_units}, "
-                f"{quantiles.size}) (units x quantiles); got {Q.shape}. Pass samples "
-                "as a list of 1-D arrays, one per unit.")
-        return Q, None
-    if isinstance(Y, str | bytes) or not hasattr(Y, "__len__"):
-        raise ValueError("Y must be a sequence of 1-D samples (one per unit) or a 2-D "
-                         f"array of unit quantiles; got {type(Y).__name__}.")
-    if len(Y) != n_units:
-        raise ValueError(f"Y has {len(Y)} units but x has {n_units}.")
-    samples = [np.asarray(s, dtype=float).ravel() for s in Y]
-    sizes = np.array([s.size for s in samples])
-    if np.any(sizes == 0):
-        raise ValueError(f"Y has {int(np.sum(sizes == 0))} unit(s) with an empty sample "
-                         f"(first: unit {int(np.argmax(sizes == 0))}); drop them.")
-    values = as_float_array(np.concatenate(samples), name="Y")
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    return ragged_quantiles(values, offsets, quantiles), sizes
-
-
-def _treatment(treatment, n):
-    t = as_float_array(np.asarray(treatment, dtype=float).ravel(), name="treatment",
-                       ndim=1)
-    if t.size != n:
-        raise ValueError(f"treatment has {t.size} entries but x has {n}.")
-    if not np.all((t == 0) | (t == 1)):
-        raise ValueError("treatment must be 0/1 (or boolean); got values "
-                         f"{np.unique(t)[:5].tolist()}.")
-    return t
-
-
-def _multipliers(multipliers, n):
-    if multipliers is None:
-        return None
-    xi = as_float_array(multipliers, name="multipliers", ndim=2)
-    if xi.shape[0] != n:
-        raise ValueError(f"multipliers must have one row per unit ({n}); got "
-                         f"{xi.shape[0]}.")
-    return xi
-
-
-def _check_both_sides(xc, p):
-    above = int(np.sum(xc >= 0))
-    below = xc.size - above
-    if min(above, below) < p + 1:
-        raise ValueError(
-            f"Need at least p + 1 = {p + 1} units on each side of the cutoff; got "
-            f"{below} below and {above} above. Check the cutoff or lower p.")
-
-
-def from_long(df, *, unit, x, y, treatment=None):
-    """Build R3D inputs from a long DataFrame (one row per observation).
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-    unit, x, y : str
-        Columns holding the unit identifier, the unit's running variable (constant
-        within a unit) and the outcome.
-    treatment : str, optional
-        Column holding the unit's 0/1 treatment (constant within a unit).
-
-    Returns
-    -------
-    x : pandas.Series
-        Running variable per unit, indexed by unit (sorted).
-    Y : list of numpy.ndarray
-        The units' samples, in the same order.
-    treatment : pandas.Series
-        Only when ``treatment`` is given.
-    """
-    columns = [unit, x, y] + ([treatment] if treatment is not None else [])
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"df has no column(s) {missing}; available: {list(df.columns)}.")
-    groups = df.groupby(unit, sort=True)
-    per_unit = [x] + ([treatment] if treatment is not None else [])
-    varying = [c for c in per_unit if (groups[c].nunique(dropna=False) > 1).any()]
-    if varying:
-        raise ValueError(f"column(s) {varying} must be constant within each unit "
-                         f"({unit!r}).")
-    x_unit = groups[x].first()
-    Y = [np.asarray(v, dtype=float) for _, v in groups[y]]
-    if treatment is None:
-        return x_unit, Y
-    return x_unit, Y, groups[treatment].first()
+            w_plus, w_minus = first.above.weights, first.below.weights
+            e_t = first.residuals
+        return delta_t, (e_t * (w_plus - w_minus))[:, 0], first

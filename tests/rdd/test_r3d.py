@@ -12,16 +12,17 @@ from sklearn.exceptions import NotFittedError
 
 from statlogit import R3D, R3DTestResult, from_long
 from statlogit.datasets import make_r3d_package, make_r3d_two_level, r3d_two_level_effect
-from statlogit.rdd._fit import _fit_shared, kernel_weights, rearrange
-from statlogit.rdd._kernels import (
+from statlogit.rdd._fit import (
     EPANECHNIKOV,
     TRIANGULAR,
     UNIFORM,
-    isotonic_rows,
-    kernel_value,
+    _fit_shared,
+    kernel_weights,
     local_poly_per_quantile,
-    ragged_quantiles,
+    rearrange,
 )
+from statlogit.rdd._inputs import ragged_quantiles
+from statlogit.rdd._kernels import isotonic_rows
 
 DECILES = np.arange(1, 10) / 10
 KERNELS = {"epanechnikov": EPANECHNIKOV, "triangular": TRIANGULAR, "uniform": UNIFORM}
@@ -51,6 +52,14 @@ def test_ragged_quantiles_match_numpy_type7():
     twin = np.array([np.quantile(s, probs) for s in samples])
     np.testing.assert_allclose(ours, twin, rtol=1e-13, atol=0)
     assert ours.shape == (len(samples), probs.size)
+
+
+def kernel_value(u, kernel):
+    """Scalar closed form of the kernels (the twin of the vectorised kernel_weights)."""
+    a = abs(u)
+    if a > 1.0:
+        return 0.0
+    return {TRIANGULAR: 1.0 - a, EPANECHNIKOV: 0.75 * (1.0 - u * u)}.get(kernel, 0.5)
 
 
 def test_kernel_value_matches_numpy_twin():
@@ -113,6 +122,23 @@ def test_isotonic_rows_match_scipy():
                    np.arange(15.0)[None, ::-1] * 1e200, np.arange(15.0)[None, :]])
     twin = np.vstack([isotonic_regression(row).x for row in Y])
     np.testing.assert_allclose(isotonic_rows(Y), twin, rtol=1e-13, atol=0)
+
+
+def test_isotonic_dispatch_small_scipy_large_numba_agree():
+    from statlogit.rdd import _fit
+
+    rng = np.random.default_rng(5)
+    small = np.vstack([rng.standard_normal((30, 20)), np.arange(20.0)[None, :]])
+    assert small.size <= _fit.SMALL_ISOTONIC
+    ours = _fit.isotonic_rows(small)
+    np.testing.assert_allclose(ours, isotonic_rows(small), rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(ours[-1], small[-1])  # monotone rows untouched
+    large = rng.standard_normal((_fit.SMALL_ISOTONIC // 50 + 1, 50))
+    assert large.size > _fit.SMALL_ISOTONIC
+    rows = [0, 7, large.shape[0] - 1]
+    twin = np.vstack([isotonic_regression(large[i]).x for i in rows])
+    np.testing.assert_allclose(_fit.isotonic_rows(large)[rows], twin, rtol=1e-13,
+                               atol=1e-15)
 
 
 def test_parity_rearrangement_is_monotone_and_default_sorts():
@@ -345,6 +371,9 @@ def test_bad_multipliers_raise(sharp_data):
 def _no_warning_fit(x, Y, **params):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        # these designs are linear in x: the plug-in bandwidth exceeds the data range,
+        # which has its own warning (tests/rdd/test_rdd_bandwidth_range.py)
+        warnings.filterwarnings("ignore", message="The selected bandwidth exceeds")
         return R3D(**{"n_bootstrap": 20, "random_state": 0, **params}).fit(x, Y)
 
 
@@ -411,3 +440,27 @@ def test_small_sample_threshold_grows_with_the_effective_units():
     x, Y, _ = make_r3d_package(2000, 25, random_state=5)
     with pytest.warns(UserWarning, match=r"effective units = 2000\)\) = 44.7"):
         R3D(quantiles=DECILES, bandwidth=1.0, n_bootstrap=20).fit(x, Y)
+
+
+# ------------------------------------------------- public building blocks (issue 13)
+def test_local_polynomial_and_select_bandwidth_are_r3ds_steps(sharp_data):
+    from statlogit.rdd import local_polynomial, select_bandwidth
+
+    x, Y, _ = sharp_data
+    est = R3D(quantiles=DECILES, kernel="triangular", n_bootstrap=20,
+              random_state=0).fit(x, Y)
+    Q = np.array([np.quantile(y, DECILES) for y in Y])
+    sel = select_bandwidth(x, Q, quantiles=DECILES, kernel="triangular")
+    np.testing.assert_allclose(sel.outcome, est.bandwidth_, rtol=1e-12)
+    fit = local_polynomial(x, Q, est.bandwidth_, p=2, kernel="triangular")
+    np.testing.assert_allclose(fit.above.coef, est.coef_plus_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fit.below.coef, est.coef_minus_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fit.jump, est.coef_plus_[0] - est.coef_minus_[0])
+    # the residual process: each unit's residual from its own side, zero outside
+    inside = fit.weight_difference != 0
+    np.testing.assert_allclose(fit.residuals[inside],
+                               (Q - fit.fitted(x - 0.0))[inside], atol=1e-12)
+    assert np.all(fit.residuals[~inside] == 0)
+    with pytest.raises(ValueError, match="side must be"):
+        from statlogit.rdd._fit import fit_side
+        fit_side(x, Q, np.ones(x.size), [0.5], 1, 0, side=True)

@@ -13,7 +13,7 @@ import pytest
 
 from statlogit import R3D
 from statlogit.rdd._bandwidth import select_bandwidths
-from statlogit.rdd._kernels import TRIANGULAR
+from statlogit.rdd._fit import TRIANGULAR
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "r3d_reference"
 pytestmark = pytest.mark.skipif(
