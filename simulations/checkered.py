@@ -25,8 +25,7 @@ from sklearn.svm import SVC
 
 from simulations._registry import StudyResult, study
 from statlogit import CheckeredClassifier
-from statlogit.checkered._objective import CheckeredObjective, log_proba
-from statlogit.checkered.classifier import SOLVE, random_start
+from statlogit.checkered import SOLVE, CheckeredObjective, log_proba, random_start
 from statlogit.datasets import (
     ACHAB_LINES,
     make_checkerboard,

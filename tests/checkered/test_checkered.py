@@ -15,7 +15,7 @@ from sklearn.model_selection import cross_val_score
 
 from statlogit import CheckeredClassifier
 from statlogit.checkered._objective import CheckeredObjective
-from statlogit.checkered.classifier import random_start, solve_em, solve_lbfgs
+from statlogit.checkered._solve import random_start, solve_em, solve_lbfgs
 from statlogit.datasets import (
     ACHAB_LINES,
     make_checkerboard,
