@@ -14,24 +14,87 @@ from scipy.optimize import minimize
 
 from statlogit.solvers.xgd import xgd
 
-__all__ = ["INIT_SCALE", "SOLVE", "random_start", "solve_em", "solve_lbfgs", "solve_xgd"]
+__all__ = ["INIT_SCALE", "SOLVE", "StandardCoordinates", "random_start", "solve_em", "solve_lbfgs", "solve_xgd"]
 
 INIT_SCALE = 2.0
 M_STEP_MAX_ITER = 50
 
 
+class StandardCoordinates:
+    r"""The exact affine reparametrisation in which L-BFGS and EM work.
+
+    With the weighted column means :math:`\bar x_j` and standard deviations :math:`s_j`
+    (``s_j = 1`` for constant or negligible columns),
+
+    .. math::
+
+        W_{k\cdot j} = V_{k\cdot j} / s_j, \qquad
+        b_k = c_k - \sum_j W_{k\cdot j} \bar x_j ,
+
+    so :math:`W x + b = V \tilde x + c` with :math:`\tilde x_j = (x_j - \bar x_j)/s_j`.
+    The objective is unchanged (the penalty :math:`\lVert W\rVert^2 =
+    \lVert V / s\rVert^2` is still on the original coefficients and intercepts stay
+    unpenalised): only the coordinates the optimiser walks in change. Shifting a column,
+    or rescaling all columns together with ``C``, then gives the same iterates, and the
+    stopping test ``tol`` is on the gradient in standardised units.
+    """
+
+    def __init__(self, objective):
+        X, w = objective.X, objective.weights
+        self.centre = w @ X
+        spread = np.sqrt(w @ (X - self.centre) ** 2)
+        spread[spread <= 1e-12 * (1.0 + np.abs(self.centre))] = 1.0
+        self.spread = spread
+        self.n_coef, self.shape = objective.n_coef, objective.shape
+
+    def to_theta(self, phi):
+        """Original parameters ``concat(W, b)`` from standardised ``concat(V, c)``."""
+        coef = phi[: self.n_coef].reshape(self.shape) / self.spread
+        intercept = phi[self.n_coef:].reshape(self.shape[:2]) - coef @ self.centre
+        return np.concatenate([coef.ravel(), intercept.ravel()])
+
+    def to_phi(self, theta):
+        """Standardised parameters from original ones (the inverse of :meth:`to_theta`)."""
+        coef = theta[: self.n_coef].reshape(self.shape)
+        intercept = theta[self.n_coef:].reshape(self.shape[:2]) + coef @ self.centre
+        return np.concatenate([(coef * self.spread).ravel(), intercept.ravel()])
+
+    def gradient(self, grad_theta):
+        """The gradient in standardised coordinates (the chain rule through
+        :meth:`to_theta`)."""
+        grad_coef = grad_theta[: self.n_coef].reshape(self.shape)
+        grad_intercept = grad_theta[self.n_coef:].reshape(self.shape[:2])
+        grad_v = (grad_coef - grad_intercept[..., None] * self.centre) / self.spread
+        return np.concatenate([grad_v.ravel(), grad_intercept.ravel()])
+
+    def minimize(self, fun, theta0, options, args=(), callback=None):
+        """``scipy.optimize.minimize(method="L-BFGS-B")`` of ``fun(theta, *args) ->
+        (value, grad)`` in standardised coordinates; returns the result with ``x`` in
+        the original ones."""
+
+        def standardised(phi, *extra):
+            value, grad = fun(self.to_theta(phi), *extra)
+            return value, self.gradient(grad)
+
+        result = minimize(
+            standardised, self.to_phi(theta0), args=args, jac=True, method="L-BFGS-B",
+            callback=None if callback is None else (
+                lambda phi: callback(self.to_theta(phi))),
+            options=options,
+        )
+        result.x = self.to_theta(result.x)
+        return result
+
+
 def random_start(objective, rng):
     """A random non-zero start whose hyperplanes cut through the data.
 
-    In standardised coordinates (weighted mean and standard deviation, so a weight of 2
-    and a duplicated row give the same start), two-class hyperplanes get a random unit
-    normal times ``INIT_SCALE`` and pass within one standard deviation of the centre;
-    softmax coins get Gaussian logit matrices of the same scale.
+    In standardised coordinates (:class:`StandardCoordinates`: weighted mean and
+    standard deviation, so a weight of 2 and a duplicated row give the same start),
+    two-class hyperplanes get a random unit normal times ``INIT_SCALE`` and pass within
+    one standard deviation of the centre; softmax coins get Gaussian logit matrices of
+    the same scale.
     """
-    X, w = objective.X, objective.weights
-    centre = w @ X
-    spread = np.sqrt(w @ (X - centre) ** 2)
-    spread[spread <= 1e-12 * (1.0 + np.abs(centre))] = 1.0
     m, g, d = objective.shape
     if g == 1:
         normal = rng.standard_normal((m, g, d))
@@ -40,16 +103,15 @@ def random_start(objective, rng):
     else:
         coef = INIT_SCALE * rng.standard_normal((m, g, d)) / np.sqrt(d)
         offset = INIT_SCALE * rng.standard_normal((m, g))
-    coef = coef / spread
-    intercept = offset - coef @ centre
-    return np.concatenate([coef.ravel(), intercept.ravel()])
+    return StandardCoordinates(objective).to_theta(
+        np.concatenate([coef.ravel(), offset.ravel()]))
 
 
 def solve_lbfgs(objective, theta0, max_iter, tol, callback=None):
-    """L-BFGS-B on the exact gradient; returns ``(theta, n_iter, converged)``."""
-    result = minimize(
-        objective.value_and_grad, theta0, jac=True, method="L-BFGS-B",
-        callback=callback,
+    """L-BFGS-B on the exact gradient, in :class:`StandardCoordinates`; returns
+    ``(theta, n_iter, converged)``."""
+    result = StandardCoordinates(objective).minimize(
+        objective.value_and_grad, theta0, callback=callback,
         options={"maxiter": max_iter, "maxfun": 2 * max_iter + 20, "gtol": tol,
                  "ftol": 64 * np.finfo(float).eps, "maxls": 50},
     )
@@ -71,11 +133,12 @@ def solve_xgd(objective, theta0, max_iter, tol, callback=None):
 
 def solve_em(objective, theta0, max_iter, tol, callback=None):
     """EM (beyond the paper): refresh mu, then minimise the convex majoriser."""
+    coords = StandardCoordinates(objective)
     theta, value = theta0, objective.value(theta0)
     for iteration in range(1, max_iter + 1):
         q_ref = objective.posterior(theta)[2]
-        theta = minimize(
-            objective.surrogate, theta, args=(q_ref,), jac=True, method="L-BFGS-B",
+        theta = coords.minimize(
+            objective.surrogate, theta, args=(q_ref,),
             options={"maxiter": M_STEP_MAX_ITER, "gtol": 0.1 * tol},
         ).x
         if callback is not None:

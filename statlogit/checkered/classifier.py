@@ -14,6 +14,8 @@ the coins modulo :math:`c`: the class distribution is the circular convolution o
 softmax vectors. ``m = 1`` is (multinomial) logistic regression.
 """
 
+import contextlib
+import re
 import warnings
 
 import numpy as np
@@ -29,6 +31,9 @@ from statlogit.checkered._solve import SOLVE, random_start
 __all__ = ["CheckeredClassifier"]
 
 SOLVERS = tuple(SOLVE)
+#: Largest number of coin probabilities (n_samples x n_hyperplanes x n_classes) a fit
+#: may hold: the forward-backward pass keeps several arrays of that size (8 bytes each).
+MAX_COIN_CELLS = 10**8
 
 
 class CheckeredClassifier(ClassifierMixin, BaseEstimator):
@@ -164,8 +169,9 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         self._check_params()
-        X, y = validate_data(self, X, y, dtype=np.float64, order="C")
-        check_classification_targets(y)
+        with _naming_the_argument():
+            X, y = validate_data(self, X, y, dtype=np.float64, order="C")
+            check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
@@ -173,6 +179,7 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
                 f"({self.classes_[0]!r})."
             )
         weights = check_sample_weight(sample_weight, X.shape[0])
+        _check_problem_size(self, X.shape[0], len(self.classes_), weights)
         objective = CheckeredObjective(X, codes.astype(np.int64), weights,
                                        self.n_hyperplanes, len(self.classes_), self.C)
         theta, n_iter, converged = self._best_of_restarts(objective)
@@ -192,7 +199,13 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _best_of_restarts(self, objective):
-        rng = resolve_rng(self.random_state)
+        try:
+            rng = resolve_rng(self.random_state)
+        except ValueError as exc:  # numpy's "expected non-negative integer" names nothing
+            raise ValueError(
+                "random_state must be None, a non-negative int, a SeedSequence, a "
+                f"Generator or a RandomState; got {self.random_state!r}."
+            ) from exc
         n_starts = 1 if self.n_hyperplanes == 1 else self.n_restarts
         best = None
         for _ in range(n_starts):
@@ -212,7 +225,8 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
     def predict_log_proba(self, X):
         """Class log-probabilities, shape (n_samples, n_classes), in ``classes_`` order."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
+        with _naming_the_argument():
+            X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
         return log_proba(X, *self._coef_groups())
 
     def predict_proba(self, X):
@@ -280,3 +294,46 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
             [np.min(X, axis=0), np.max(X, axis=0)])
         pad = 0.05 * (box[1] - box[0]) + 1e-9
         return box[0] - pad, box[1] + pad
+
+
+@contextlib.contextmanager
+def _naming_the_argument():
+    """Re-raise scikit-learn's input errors with the argument they are about.
+
+    ``validate_data`` says "Found array with 0 sample(s)" or "could not convert string
+    to float" without naming ``X`` or ``y``; the original message is kept (scikit-learn's
+    own checks match on it) and the cause is chained.
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        if message.startswith("Unknown label type"):
+            prefix = ("y must hold class labels (integers, strings or categories), "
+                      "not continuous values: ")
+        elif "inconsistent numbers of samples" in message:
+            prefix = "X and y must have the same number of rows: "
+        elif re.search(r"\b(X|y)\b", message):
+            raise
+        else:
+            prefix = ("X must be a numeric 2-D array (n_samples, n_features) of finite "
+                      "real numbers; encode text columns first: ")
+        raise type(exc)(prefix + message) from exc
+
+
+def _check_problem_size(estimator, n_samples, n_classes, weights):
+    """Refuse problems whose working arrays or weight total cannot be represented."""
+    cells = n_samples * estimator.n_hyperplanes * n_classes
+    if cells > MAX_COIN_CELLS:
+        raise ValueError(
+            f"n_hyperplanes={estimator.n_hyperplanes} with {n_samples} rows and "
+            f"{n_classes} classes needs {cells:.3g} coin probabilities (more than "
+            f"{MAX_COIN_CELLS:.0e}); lower n_hyperplanes or subsample the rows."
+        )
+    scale = estimator.C * float(np.sum(weights))
+    if not np.isfinite(scale) or scale <= 0.0 or 1.0 / scale == 0.0:
+        raise ValueError(
+            f"C * sum(sample_weight) = {estimator.C!r} * {float(np.sum(weights))!r} is "
+            "not a positive finite float64 number; rescale sample_weight (only the "
+            "relative weights and C * sum(sample_weight) matter) or change C."
+        )
