@@ -14,7 +14,8 @@ from scipy.optimize import minimize
 
 from statlogit.solvers.xgd import xgd
 
-__all__ = ["INIT_SCALE", "SOLVE", "StandardCoordinates", "random_start", "solve_em", "solve_lbfgs", "solve_xgd"]
+__all__ = ["INIT_SCALE", "SOLVE", "StandardCoordinates", "random_start", "solve_em",
+           "solve_lbfgs", "solve_xgd"]
 
 INIT_SCALE = 2.0
 M_STEP_MAX_ITER = 50
@@ -41,8 +42,13 @@ class StandardCoordinates:
 
     def __init__(self, objective):
         X, w = objective.X, objective.weights
-        self.centre = w @ X
-        spread = np.sqrt(w @ (X - self.centre) ** 2)
+        # moments of X / max|X| per column, so that 1e300-sized columns cannot overflow
+        size = np.max(np.abs(X), axis=0)
+        size[size == 0.0] = 1.0
+        centre = w @ (X / size)
+        spread = np.sqrt(w @ (X / size - centre) ** 2)
+        self.centre = centre * size
+        spread = np.minimum(spread * size, np.finfo(float).max)
         spread[spread <= 1e-12 * (1.0 + np.abs(self.centre))] = 1.0
         self.spread = spread
         self.n_coef, self.shape = objective.n_coef, objective.shape

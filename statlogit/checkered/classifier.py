@@ -119,6 +119,17 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
     Hyperplanes can be permuted and sign-flipped in pairs without changing the model:
     compare probabilities, not ``coef_``.
 
+    *Units.* The L2 penalty is on the raw coefficients, as in ``LogisticRegression``
+    (this is what makes ``n_hyperplanes=1`` identical to it), so the fit depends on
+    the units of the columns: multiplying ``X`` by ``a`` and ``C`` by :math:`1/a^2`
+    gives the same probabilities, while rescaling a single column changes the
+    penalty's meaning. Shifting columns changes nothing (intercepts are unpenalised).
+    L-BFGS and EM walk in exact standardised coordinates (weighted column means and
+    standard deviations; the objective is unchanged), so shifts and scales neither slow
+    nor stall them and ``tol`` is measured in standardised units. For a fit that does
+    not depend on units, standardise in a pipeline:
+    ``make_pipeline(StandardScaler(), CheckeredClassifier())``.
+
     References
     ----------
     M. Achab (2022), *Checkered regression*, TechRxiv 19213977. M. Achab (2023),
@@ -330,10 +341,11 @@ def _check_problem_size(estimator, n_samples, n_classes, weights):
             f"{n_classes} classes needs {cells:.3g} coin probabilities (more than "
             f"{MAX_COIN_CELLS:.0e}); lower n_hyperplanes or subsample the rows."
         )
-    scale = estimator.C * float(np.sum(weights))
+    with np.errstate(over="ignore"):
+        scale = estimator.C * float(np.sum(weights))
     if not np.isfinite(scale) or scale <= 0.0 or 1.0 / scale == 0.0:
         raise ValueError(
-            f"C * sum(sample_weight) = {estimator.C!r} * {float(np.sum(weights))!r} is "
+            f"C * sum(sample_weight) = {estimator.C!r} * {scale / estimator.C!r} is "
             "not a positive finite float64 number; rescale sample_weight (only the "
             "relative weights and C * sum(sample_weight) matter) or change C."
         )
