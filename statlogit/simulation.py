@@ -7,9 +7,10 @@ creating a ``dask.distributed.Client``) sends the replications to a cluster.
 
 What the engine does about cost:
 
-* the first replications run in the calling process until they have taken
-  ``PROBE_SECONDS``; if the rest would take less than ``min_parallel_seconds`` serially,
-  it is finished in-process too (starting workers would cost more than it saves);
+* the first replications run in the calling process, until they have taken
+  ``PROBE_SECONDS`` or the rest is known to need more than ``min_parallel_seconds``; if
+  the rest would take less than that serially, it is finished in-process too (starting
+  workers would cost more than it saves);
 * otherwise the remaining replications go to the workers in chunks (a few per worker),
   so each worker starts once per study and imports once;
 * the code that runs a chunk is shipped to the workers by value, so a worker imports
@@ -320,10 +321,13 @@ def monte_carlo(func, n_reps, *, grid=None, seed=0, n_jobs=None, progress=None,
     with _progress_bar(len(tasks), _show_progress(progress)) as bar:
         start, done = time.perf_counter(), 0
         probe = PROBE_SECONDS if min_parallel_seconds > 0 else 0.0
-        while done < len(tasks) and time.perf_counter() - start < probe:
+        per_rep = 0.0
+        # stop as soon as the workers certainly pay (or after ``probe`` seconds)
+        while done < len(tasks) and time.perf_counter() - start < probe and (
+                per_rep * (len(tasks) - done) < min_parallel_seconds):
             collect(_run_chunk(func, tasks[done:done + 1], record))
             done += 1
-        per_rep = (time.perf_counter() - start) / max(done, 1)
+            per_rep = (time.perf_counter() - start) / done
         rest = tasks[done:]
         config = (joblib.parallel_config(n_jobs=n_jobs) if n_jobs is not None
                   else contextlib.nullcontext())

@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from statlogit._validation import check_sample_weight, check_scalar, resolve_rng
 from statlogit.checkered._objective import CheckeredObjective, log_proba
@@ -260,12 +260,17 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
     def plot(self, ax=None, *, X=None, y=None, resolution=300):
         """Decision regions (and, for two classes, the hyperplanes) of a 2-D fit.
 
+        The axes are labelled with the fitted feature names (``feature_names_in_``,
+        from a DataFrame) and a legend names the classes; a new figure uses constrained
+        layout.
+
         Parameters
         ----------
         ax : matplotlib Axes, optional
             Where to draw; a new figure is created otherwise.
         X, y : array-like, optional
-            Points to overlay (their range also sets the window).
+            Points to overlay (their range also sets the window); ``y`` in the labels
+            of ``classes_``.
         resolution : int
             Grid points per axis.
 
@@ -274,35 +279,70 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
         matplotlib.axes.Axes
         """
         import matplotlib.pyplot as plt
+        from matplotlib.colors import Normalize
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
 
         check_is_fitted(self)
         if self.n_features_in_ != 2:
             raise ValueError(
                 f"plot needs 2 features; this fit has {self.n_features_in_}.")
-        ax = ax if ax is not None else plt.subplots(figsize=(4.5, 4))[1]
-        low, high = self._plot_window(X)
+        check_scalar(resolution, name="resolution", lower=2, integer=True)
+        points, colour = self._plot_points(X, y)
+        if ax is None:
+            ax = plt.subplots(figsize=(4.8, 4), layout="constrained")[1]
+        low, high = self._plot_window(points)
         grid = np.meshgrid(np.linspace(low[0], high[0], resolution),
                            np.linspace(low[1], high[1], resolution))
         flat = np.column_stack([grid[0].ravel(), grid[1].ravel()])
-        codes = np.argmax(self.predict_log_proba(flat), axis=1).reshape(grid[0].shape)
-        ax.contourf(grid[0], grid[1], codes, levels=np.arange(len(self.classes_) + 1) - 0.5,
-                    cmap="coolwarm", alpha=0.35)
+        # the grid has no feature names: use the model directly, not predict_proba
+        codes = np.argmax(log_proba(flat, *self._coef_groups()), axis=1)
+        n_classes = len(self.classes_)
+        cmap, norm = plt.get_cmap("coolwarm"), Normalize(-0.5, n_classes - 0.5)
+        ax.contourf(grid[0], grid[1], codes.reshape(grid[0].shape),
+                    levels=np.arange(n_classes + 1) - 0.5, cmap=cmap, norm=norm,
+                    alpha=0.35)
+        handles = [Patch(facecolor=cmap(norm(k)), alpha=0.6, label=str(label))
+                   for k, label in enumerate(self.classes_)]
         if self.coef_.ndim == 2:
             ax.contour(grid[0], grid[1], (flat @ self.coef_.T + self.intercept_).reshape(
                 *grid[0].shape, -1).prod(axis=-1), levels=[0.0], colors="k",
                 linewidths=0.8)
-        if X is not None:
-            X = np.asarray(X, dtype=float)
-            colour = None if y is None else np.searchsorted(self.classes_, np.asarray(y))
-            ax.scatter(X[:, 0], X[:, 1], c=colour, cmap="coolwarm", s=8, edgecolor="k",
+            handles.append(Line2D([], [], color="k", lw=0.8, label="hyperplanes"))
+        if points is not None:
+            ax.scatter(points[:, 0], points[:, 1], c=colour,
+                       cmap=None if colour is None else cmap,
+                       norm=None if colour is None else norm, s=8, edgecolor="k",
                        linewidth=0.2)
-        ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), xlabel="$x_1$",
-               ylabel="$x_2$", title=f"checkered regression, m = {self.n_hyperplanes}")
+        names = getattr(self, "feature_names_in_", ["$x_1$", "$x_2$"])
+        ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), xlabel=str(names[0]),
+               ylabel=str(names[1]), title=f"checkered regression, m = {self.n_hyperplanes}")
+        ax.legend(handles=handles, title="class", loc="best", fontsize="small")
         return ax
 
-    def _plot_window(self, X):
-        box = self.feature_range_ if X is None else np.vstack(
-            [np.min(X, axis=0), np.max(X, axis=0)])
+    def _plot_points(self, X, y):
+        """Overlay points as a float (n, 2) array and their class codes (or None)."""
+        if X is None:
+            if y is not None:
+                raise ValueError("plot got y without X; pass the points X as well.")
+            return None, None
+        with _naming_the_argument():
+            points = check_array(X, dtype=np.float64)
+        if points.shape[1] != 2:
+            raise ValueError(f"plot's X must have the 2 fitted features; got "
+                             f"{points.shape[1]} columns.")
+        if y is None:
+            return points, None
+        labels = np.asarray(y)
+        if labels.shape != (points.shape[0],) or not np.all(np.isin(labels, self.classes_)):
+            raise ValueError(
+                f"plot's y must hold one label of classes_ {list(self.classes_)} per row "
+                "of X.")
+        return points, np.searchsorted(self.classes_, labels)
+
+    def _plot_window(self, points):
+        box = self.feature_range_ if points is None else np.vstack(
+            [points.min(axis=0), points.max(axis=0)])
         pad = 0.05 * (box[1] - box[0]) + 1e-9
         return box[0] - pad, box[1] + pad
 
