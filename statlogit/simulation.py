@@ -329,20 +329,21 @@ def monte_carlo(func, n_reps, *, grid=None, seed=0, n_jobs=None, progress=None,
             done += 1
             per_rep = (time.perf_counter() - start) / done
         rest = tasks[done:]
+        small = probe > 0 and per_rep * len(rest) < min_parallel_seconds
         config = (joblib.parallel_config(n_jobs=n_jobs) if n_jobs is not None
                   else contextlib.nullcontext())
         with config:
-            parallel = joblib.Parallel(return_as="generator_unordered")
-            n_workers = max(1, joblib.effective_n_jobs(parallel.n_jobs))
-            small = probe > 0 and per_rep * len(rest) < min_parallel_seconds
-            if rest and (n_workers == 1 or small):
-                for task in rest:
-                    collect(_run_chunk(func, [task], record))
-            elif rest:
+            n_workers = 1 if small or not rest else max(1, joblib.effective_n_jobs(None))
+            if n_workers == 1:
+                step = max(1, len(rest) // 100)  # progress updates, little overhead
+                for i in range(0, len(rest), step):
+                    collect(_run_chunk(func, rest[i:i + step], record))
+            else:
                 size = chunk_size or max(1, -(-len(rest) // (4 * n_workers)))
                 chunks = [rest[i:i + size] for i in range(0, len(rest), size)]
-                results = parallel(joblib.delayed(_RUN_CHUNK_BY_VALUE)(
-                    func, chunk, record) for chunk in chunks)
+                results = joblib.Parallel(return_as="generator_unordered")(
+                    joblib.delayed(_RUN_CHUNK_BY_VALUE)(func, chunk, record)
+                    for chunk in chunks)
                 try:
                     for chunk_rows in results:
                         collect(chunk_rows)

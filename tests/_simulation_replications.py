@@ -25,3 +25,9 @@ def _covered(rng, n):
 
 def _coin(rng):
     return {"covered": bool(rng.random() < 0.3)}
+
+
+def _pid(rng):
+    import os
+
+    return {"pid": os.getpid()}

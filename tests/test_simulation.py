@@ -4,7 +4,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from _simulation_replications import _coin, _covered, _fails_sometimes, _replication
+from _simulation_replications import _coin, _covered, _fails_sometimes, _pid, _replication
 
 from statlogit.simulation import expand_grid, monte_carlo
 
@@ -289,3 +289,14 @@ def test_summarize_booleans_recorded_errors_and_no_grid():
         summarize(frame, by="n")
     with pytest.raises(TypeError, match="frame must be a pandas DataFrame"):
         summarize(frame.to_numpy())
+
+
+def test_who_runs_the_replications():
+    """Serial by default; tiny studies stay in-process even with n_jobs=2; forced
+    workers are other processes."""
+    import os
+
+    me = os.getpid()
+    assert (monte_carlo(_pid, 8, min_parallel_seconds=0)["pid"] == me).all()
+    assert (monte_carlo(_pid, 8, n_jobs=2)["pid"] == me).all()
+    assert (monte_carlo(_pid, 8, n_jobs=2, min_parallel_seconds=0)["pid"] != me).all()

@@ -301,3 +301,23 @@ def test_plot_uses_feature_names_class_legend_and_constrained_layout(xor_data):
     with pytest.raises(ValueError, match="y must hold one label of classes_"):
         clf.plot(X=frame, y=np.array(["maybe"] * 200))
     plt.close("all")
+
+
+def test_the_docs_usage_example_runs_as_written(tmp_path, monkeypatch, capsys):
+    import pathlib
+    import textwrap
+
+    page = pathlib.Path(__file__).resolve().parents[2] / "docs/families/checkered.rst"
+    block = page.read_text().split(":name: checkered-usage", 1)[1].splitlines()[1:]
+    code = []
+    for line in block:
+        if line.strip() and not line.startswith("   "):
+            break
+        code.append(line)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(textwrap.dedent("\n".join(code)), "checkered.rst", "exec"), {})
+    out = capsys.readouterr().out
+    assert "['leaves' 'stays']" in out
+    assert float(out.strip().splitlines()[-1]) > 0.95
+    assert (tmp_path / "checkered.png").stat().st_size > 1000
+    matplotlib.pyplot.close("all")
