@@ -29,7 +29,8 @@ def test_seeds_are_spawned_children_of_one_seed_sequence():
 
 def test_identical_for_one_and_two_workers():
     one = monte_carlo(_replication, 6, grid=GRID, seed=7, n_jobs=1)
-    two = monte_carlo(_replication, 6, grid=GRID, seed=7, n_jobs=2, chunk_size=5)
+    two = monte_carlo(_replication, 6, grid=GRID, seed=7, n_jobs=2, chunk_size=5,
+                      min_parallel_seconds=0)  # use the workers even for a tiny study
     pd.testing.assert_frame_equal(one, two)
 
 
@@ -39,7 +40,7 @@ def test_identical_on_a_dask_local_cluster():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster), joblib.parallel_config(backend="dask"):
-        on_dask = monte_carlo(_replication, 6, grid=GRID, seed=7)
+        on_dask = monte_carlo(_replication, 6, grid=GRID, seed=7, min_parallel_seconds=0)
     pd.testing.assert_frame_equal(one, on_dask)
 
 
@@ -188,16 +189,6 @@ def test_forced_workers_give_the_same_frame_for_any_chunking():
         two = monte_carlo(_replication, 6, grid=GRID, seed=7, n_jobs=2,
                           chunk_size=chunk_size, min_parallel_seconds=0)
         pd.testing.assert_frame_equal(one, two)
-
-
-def test_forced_dask_threads_give_the_same_frame():
-    distributed = pytest.importorskip("dask.distributed")
-    one = monte_carlo(_replication, 6, grid=GRID, seed=7, n_jobs=1)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster), joblib.parallel_config(backend="dask"):
-        on_dask = monte_carlo(_replication, 6, grid=GRID, seed=7, min_parallel_seconds=0)
-    pd.testing.assert_frame_equal(one, on_dask)
 
 
 SPY = textwrap.dedent("""
