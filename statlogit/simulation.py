@@ -321,13 +321,18 @@ def monte_carlo(func, n_reps, *, grid=None, seed=0, n_jobs=None, progress=None,
     with _progress_bar(len(tasks), _show_progress(progress)) as bar:
         start, done = time.perf_counter(), 0
         probe = PROBE_SECONDS if min_parallel_seconds > 0 else 0.0
-        per_rep = 0.0
-        # stop as soon as the workers certainly pay (or after ``probe`` seconds)
+        per_rep = first = 0.0
+        # Stop after ``probe`` seconds, or once three replications show that the workers
+        # pay. The first replication (warm-up: caches, lazy imports) is left out of the
+        # estimate when there are others, so one slow start cannot send a toy study to
+        # the workers.
         while done < len(tasks) and time.perf_counter() - start < probe and (
-                per_rep * (len(tasks) - done) < min_parallel_seconds):
+                done < 3 or per_rep * (len(tasks) - done) < min_parallel_seconds):
             collect(_run_chunk(func, tasks[done:done + 1], record))
             done += 1
-            per_rep = (time.perf_counter() - start) / done
+            elapsed = time.perf_counter() - start
+            first = elapsed if done == 1 else first
+            per_rep = elapsed if done == 1 else (elapsed - first) / (done - 1)
         rest = tasks[done:]
         small = probe > 0 and per_rep * len(rest) < min_parallel_seconds
         config = (joblib.parallel_config(n_jobs=n_jobs) if n_jobs is not None

@@ -31,3 +31,17 @@ def _pid(rng):
     import os
 
     return {"pid": os.getpid()}
+
+
+_CALLS = []
+
+
+def _slow_first_pid(rng):
+    """A fast replication whose first call in a process takes 20 ms (a warm-up)."""
+    import os
+    import time
+
+    if not _CALLS:
+        time.sleep(0.02)
+    _CALLS.append(1)
+    return {"pid": os.getpid()}

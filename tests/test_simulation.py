@@ -4,7 +4,14 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from _simulation_replications import _coin, _covered, _fails_sometimes, _pid, _replication
+from _simulation_replications import (
+    _coin,
+    _covered,
+    _fails_sometimes,
+    _pid,
+    _replication,
+    _slow_first_pid,
+)
 
 from statlogit.simulation import expand_grid, monte_carlo
 
@@ -291,3 +298,12 @@ def test_who_runs_the_replications():
     assert (monte_carlo(_pid, 8, min_parallel_seconds=0)["pid"] == me).all()
     assert (monte_carlo(_pid, 8, n_jobs=2)["pid"] == me).all()
     assert (monte_carlo(_pid, 8, n_jobs=2, min_parallel_seconds=0)["pid"] != me).all()
+
+
+def test_a_slow_first_replication_does_not_send_a_toy_study_to_the_workers():
+    """20 ms of warm-up then 1000 fast replications: estimated from the first alone,
+    the rest would look like 20 s of work."""
+    import os
+
+    frame = monte_carlo(_slow_first_pid, 1000, n_jobs=2)
+    assert (frame["pid"] == os.getpid()).all()
