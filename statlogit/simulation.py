@@ -322,12 +322,12 @@ def monte_carlo(func, n_reps, *, grid=None, seed=0, n_jobs=None, progress=None,
         start, done = time.perf_counter(), 0
         probe = PROBE_SECONDS if min_parallel_seconds > 0 else 0.0
         per_rep = first = 0.0
-        # Stop after ``probe`` seconds, or once three replications show that the workers
+        # Stop after ``probe`` seconds, or once two replications show that the workers
         # pay. The first replication (warm-up: caches, lazy imports) is left out of the
         # estimate when there are others, so one slow start cannot send a toy study to
         # the workers.
         while done < len(tasks) and time.perf_counter() - start < probe and (
-                done < 3 or per_rep * (len(tasks) - done) < min_parallel_seconds):
+                done < 2 or per_rep * (len(tasks) - done) < min_parallel_seconds):
             collect(_run_chunk(func, tasks[done:done + 1], record))
             done += 1
             elapsed = time.perf_counter() - start
