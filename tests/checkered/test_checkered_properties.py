@@ -119,7 +119,7 @@ def test_degenerate_designs(case):
     assert (model is None) == (case in ("one row", "empty"))
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=15)
 @given(n_classes=st.integers(1, 12), m=st.integers(1, 3), labels=st.sampled_from(
     ["int", "str", "categorical"]))
 def test_one_to_many_classes(n_classes, m, labels):
@@ -159,7 +159,7 @@ def test_bad_sample_weights_name_sample_weight(case):
         CheckeredClassifier(**CHEAP).fit(X, y, sample_weight=weight)
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=15)
 @given(weights=hnp.arrays(np.float64, 30, elements=st.sampled_from(
     [0.0, 1e-300, 1e-10, 1.0, 3.0, 1e10, 1e300])))
 def test_extreme_but_valid_weights_fit_or_name_sample_weight(weights):
