@@ -152,6 +152,12 @@ def _run_chunk(func, tasks, record):
                 f"{type(metrics).__name__} at replication {rep} of grid point {point} "
                 f"{params!r}."
             )
+        clash = sorted(set(metrics) & {*params, "rep", "error"})
+        if clash:
+            raise ValueError(
+                f"func returned metrics named {clash}, which are grid parameters or the "
+                "engine's 'rep'/'error' columns; rename them in func's dict."
+            )
         rows.append((point, rep, params, metrics, None))
     return rows
 

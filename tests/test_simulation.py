@@ -307,3 +307,9 @@ def test_a_slow_first_replication_does_not_send_a_toy_study_to_the_workers():
 
     frame = monte_carlo(_slow_first_pid, 1000, n_jobs=2)
     assert (frame["pid"] == os.getpid()).all()
+
+
+@pytest.mark.parametrize("name", ["n", "rep", "error"])
+def test_metrics_may_not_overwrite_grid_or_engine_columns(name):
+    with pytest.raises(ValueError, match=rf"func returned metrics named \['{name}'\]"):
+        monte_carlo(lambda rng, n: {name: 1.0}, 2, grid={"n": [1]})
