@@ -125,16 +125,24 @@ def solve_lbfgs(objective, theta0, max_iter, tol, callback=None):
 
 
 def solve_xgd(objective, theta0, max_iter, tol, callback=None):
-    """The paper's XGD: mu fixed at the start, steps D / (B sqrt(t))."""
+    """The paper's XGD: mu fixed at the start, steps D / (B sqrt(t)).
+
+    Run in :class:`StandardCoordinates` (sum-log-concavity and Theorem 4.2 survive an
+    affine reparametrisation, Prop. 3.1), with :math:`D` and :math:`B` measured there.
+    """
+    coords = StandardCoordinates(objective)
     q_ref = objective.posterior(theta0)[2]
+    phi0 = coords.to_phi(theta0)
+    standard_rows = (objective.X - coords.centre) / coords.spread
     result = xgd(
-        lambda theta: objective.surrogate(theta, q_ref)[1], theta0,
-        radius=max(1.0, float(np.linalg.norm(theta0))),
-        lipschitz=objective.lipschitz(), tol=tol, max_iter=max_iter,
-        objective=objective.value,
-        callback=None if callback is None else (lambda t, theta: callback(theta)),
+        lambda phi: coords.gradient(objective.surrogate(coords.to_theta(phi), q_ref)[1]),
+        phi0, radius=max(1.0, float(np.linalg.norm(phi0))),
+        lipschitz=objective.lipschitz(standard_rows), tol=tol, max_iter=max_iter,
+        objective=lambda phi: objective.value(coords.to_theta(phi)),
+        callback=None if callback is None else (
+            lambda t, phi: callback(coords.to_theta(phi))),
     )
-    return result.x, result.n_iter, result.converged
+    return coords.to_theta(result.x), result.n_iter, result.converged
 
 
 def solve_em(objective, theta0, max_iter, tol, callback=None):

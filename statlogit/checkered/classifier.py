@@ -90,7 +90,8 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
     tol : float, default=1e-4
         L-BFGS: sup norm of the projected gradient of the objective divided by
         :math:`C\sum_i w_i`. XGD: sup norm of the cross-gradient. EM: relative decrease
-        of the objective between EM iterations.
+        of the objective between EM iterations. Gradients are taken in standardised
+        coordinates (see Notes), so ``tol`` does not depend on the columns' units.
     random_state : None, int, SeedSequence or Generator, default=None
         Seeds the random starts.
 
@@ -124,7 +125,7 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
     the units of the columns: multiplying ``X`` by ``a`` and ``C`` by :math:`1/a^2`
     gives the same probabilities, while rescaling a single column changes the
     penalty's meaning. Shifting columns changes nothing (intercepts are unpenalised).
-    L-BFGS and EM walk in exact standardised coordinates (weighted column means and
+    All three solvers walk in exact standardised coordinates (weighted column means and
     standard deviations; the objective is unchanged), so shifts and scales neither slow
     nor stall them and ``tol`` is measured in standardised units. For a fit that does
     not depend on units, standardise in a pipeline:

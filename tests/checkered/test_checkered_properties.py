@@ -245,3 +245,20 @@ def test_units_matter_without_a_scaler_and_not_with_one(xor):
         moved = (X + 1e2) * scale  # a shift of 1e4 on a 1e-8 column would erase it
         np.testing.assert_allclose(pipe.fit(moved, y).predict_proba(moved), base,
                                    rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["xgd", "em"])
+def test_other_solvers_are_shift_and_scale_equivariant_too(xor, solver):
+    """Same iterates in standardised coordinates: X + 1e4 and (3e3 X, C / 9e6) give the
+    probabilities of (X, C), converged or not."""
+    X, y = xor
+    params = {"n_hyperplanes": 2, "random_state": 0, "solver": solver, "n_restarts": 1,
+              "max_iter": 60 if solver == "xgd" else 15}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        base = CheckeredClassifier(**params).fit(X, y).predict_proba(X)
+        shifted = CheckeredClassifier(**params).fit(X + 1e4, y).predict_proba(X + 1e4)
+        scaled = CheckeredClassifier(C=1 / 9e6, **params).fit(3e3 * X, y).predict_proba(
+            3e3 * X)
+    np.testing.assert_allclose(shifted, base, atol=1e-6)
+    np.testing.assert_allclose(scaled, base, atol=1e-6)
