@@ -277,32 +277,6 @@ def test_paper_checkerboard_three_lines():
         assert wide.fit(X, y).score(X, y) >= 0.97
 
 
-def test_plot_uses_feature_names_class_legend_and_constrained_layout(xor_data):
-    """Issue 20: names on the axes, a class legend, no scikit-learn warning, and every
-    text inside the figure when saved with a plain savefig."""
-    import matplotlib.pyplot as plt
-
-    X, y = xor_data[0][:200], xor_data[1][:200]
-    frame = pd.DataFrame(X, columns=["income", "age"])
-    labels = np.array(["no", "yes"])[y]
-    clf = CheckeredClassifier(n_restarts=1, random_state=0).fit(frame, labels)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        ax = clf.plot(X=frame, y=labels)
-        ax.figure.savefig(pytest.importorskip("io").BytesIO(), format="png")
-    assert ax.get_xlabel() == "income" and ax.get_ylabel() == "age"
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["no", "yes", "hyperplanes"]
-    assert ax.figure.get_layout_engine().__class__.__name__ == "ConstrainedLayoutEngine"
-    renderer = ax.figure.canvas.get_renderer()
-    box, drawn = ax.figure.bbox, ax.get_tightbbox(renderer)  # every drawn artist
-    assert box.x0 - 1 <= drawn.x0 and drawn.x1 <= box.x1 + 1
-    assert box.y0 - 1 <= drawn.y0 and drawn.y1 <= box.y1 + 1
-    with pytest.raises(ValueError, match="y must hold one label of classes_"):
-        clf.plot(X=frame, y=np.array(["maybe"] * 200))
-    plt.close("all")
-
-
 def test_the_docs_usage_example_runs_as_written(tmp_path, monkeypatch, capsys):
     import pathlib
     import textwrap
