@@ -1,6 +1,6 @@
 """
 Churn that logistic regression cannot see: checkered regression on an XOR pattern
-================================================================================
+=================================================================================
 
 A subscription service loses its *young, high-income* customers and its *older,
 low-income* ones; the other two groups stay. The churn risk is an XOR of two
