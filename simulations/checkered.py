@@ -132,11 +132,12 @@ def _xor_figure(table, seed):
     clf.plot(ax=axes[0], X=X, y=y)
     part = table[table["n_train"] == table["n_train"].iloc[0]]
     axes[1].barh(part["model"], part["accuracy"], xerr=2 * part["accuracy_mcse"],
-                 color="C0", label="mean +- 2 MC s.e.")
+                 color="C0", label="mean \u00b1 2 MC s.e.")
     axes[1].axvline(xor_mixture_bayes_accuracy(), color="k", lw=0.8, label="Bayes")
     axes[1].set(xlim=(0.4, 1.0), xlabel="test accuracy",
-                title=f"XOR mixture, n_train = {part['n_train'].iloc[0]}")
-    axes[1].legend(loc="lower right")
+                title=f"XOR mixture, n_train = {int(part['n_train'].iloc[0])}")
+    # below the axes: inside, the legend would hide the bars that reach the Bayes line
+    axes[1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)
     return fig
 
 
