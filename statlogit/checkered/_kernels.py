@@ -37,6 +37,21 @@ from statlogit.kernels._numba import njit
 TINY = 1e-280
 
 
+@njit(inline="always")
+def _softmax_into(Z, i, k, out):
+    """``out = softmax(Z[i, k])`` by max-shifted exponentials (inlined: no own compile)."""
+    c = Z.shape[2]
+    top = Z[i, k, 0]
+    for j in range(1, c):
+        top = max(top, Z[i, k, j])
+    total = 0.0
+    for j in range(c):
+        out[j] = math.exp(Z[i, k, j] - top)
+        total += out[j]
+    for j in range(c):
+        out[j] /= total
+
+
 @njit
 def _parity_linear(Z, y):
     """Forward-backward pass of every sample in probability space.
@@ -52,17 +67,12 @@ def _parity_linear(Z, y):
     q = np.empty((n, m, c))
     alpha = np.empty((m + 1, c))
     beta = np.empty((m + 1, c))
+    coin = np.empty(c)
     for i in range(n):
         for k in range(m):
-            top = Z[i, k, 0]
-            for j in range(1, c):
-                top = max(top, Z[i, k, j])
-            total = 0.0
+            _softmax_into(Z, i, k, coin)
             for j in range(c):
-                s[i, k, j] = math.exp(Z[i, k, j] - top)
-                total += s[i, k, j]
-            for j in range(c):
-                s[i, k, j] /= total
+                s[i, k, j] = coin[j]
         for r in range(c):
             alpha[0, r] = 0.0
             beta[m, r] = 0.0
@@ -110,18 +120,12 @@ def _parity_forward(Z):
             alpha[0, r] = 0.0
         alpha[0, 0] = 1.0
         for k in range(m):
-            top = Z[i, k, 0]
-            for j in range(1, c):
-                top = max(top, Z[i, k, j])
-            total = 0.0
-            for j in range(c):
-                coin[j] = math.exp(Z[i, k, j] - top)
-                total += coin[j]
+            _softmax_into(Z, i, k, coin)
             for r in range(c):
                 acc = 0.0
                 for j in range(c):
                     acc += coin[j] * alpha[k, r - j if r >= j else r - j + c]
-                alpha[k + 1, r] = acc / total
+                alpha[k + 1, r] = acc
         smallest = alpha[m, 0]
         for r in range(1, c):
             smallest = min(smallest, alpha[m, r])
