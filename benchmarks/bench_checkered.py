@@ -29,8 +29,7 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks._harness import Case, report, time_call
 from statlogit import CheckeredClassifier
-from statlogit.checkered._objective import CheckeredObjective
-from statlogit.checkered.classifier import random_start
+from statlogit.checkered import CheckeredObjective, random_start
 from statlogit.datasets import make_checkerboard
 
 N, D, M = 100_000, 20, 8

@@ -55,7 +55,8 @@ def run_study(study, *, reps, quick, n_jobs, scheduler, seed, out):
     result.raw.to_csv(out / f"{study.name}.csv", index=False)
     text = "\n\n".join([
         f"# {study.name}: {study.description}",
-        f"{reps} replications, seed {seed}, {'quick' if quick else 'full'} run, "
+        f"{reps} replication{'' if reps == 1 else 's'}, seed {seed}, "
+        f"{'quick' if quick else 'full'} run, "
         f"{elapsed:.1f} s.",
         markdown_table(result.table),
         result.notes,

@@ -25,8 +25,7 @@ from sklearn.svm import SVC
 
 from simulations._registry import StudyResult, study
 from statlogit import CheckeredClassifier
-from statlogit.checkered._objective import CheckeredObjective, log_proba
-from statlogit.checkered.classifier import SOLVE, random_start
+from statlogit.checkered import SOLVE, CheckeredObjective, log_proba, random_start
 from statlogit.datasets import (
     ACHAB_LINES,
     make_checkerboard,
@@ -34,7 +33,7 @@ from statlogit.datasets import (
     xor_mixture_bayes_accuracy,
     xor_mixture_bayes_proba,
 )
-from statlogit.simulation import monte_carlo
+from statlogit.simulation import monte_carlo, summarize
 
 
 def _seed(rng):
@@ -85,17 +84,19 @@ def _xor_replication(rng, n_train, n_test):
 
 
 def _by_model(raw, keys):
-    """Long table: one row per (setting, model) with mean and sd of acc and log-loss."""
+    """Long table: one row per (setting, model): mean and Monte Carlo standard error of
+    the test accuracy and log-loss (from :func:`statlogit.simulation.summarize`)."""
+    stats = summarize(raw, by=keys)
+    models = [c[4:] for c in raw.columns if c.startswith("acc_")]
     rows = []
-    for setting, part in raw.groupby(keys, sort=False):
-        setting = setting if isinstance(setting, tuple) else (setting,)
-        models = [c[4:] for c in part.columns if c.startswith("acc_")]
+    for _, row in stats.iterrows():
         for model in models:
-            rows.append({**dict(zip(keys, setting, strict=True)), "model": model,
-                         "accuracy": part[f"acc_{model}"].mean(),
-                         "accuracy_sd": part[f"acc_{model}"].std(),
-                         "log_loss": part.get(f"logloss_{model}", pd.Series([np.nan]))
-                         .mean()})
+            rows.append({**{k: row[k] for k in keys}, "model": model,
+                         "accuracy": row[f"acc_{model}_mean"],
+                         "accuracy_mcse": row[f"acc_{model}_mcse"],
+                         "log_loss": row[f"logloss_{model}_mean"],
+                         "log_loss_mcse": row[f"logloss_{model}_mcse"],
+                         "reps": row[f"acc_{model}_count"]})
     return pd.DataFrame(rows)
 
 
@@ -127,15 +128,16 @@ def _xor_figure(table, seed):
 
     X, y = make_xor_mixture(1000, random_state=seed)
     clf = CheckeredClassifier(n_hyperplanes=2, random_state=seed).fit(X, y)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
     clf.plot(ax=axes[0], X=X, y=y)
     part = table[table["n_train"] == table["n_train"].iloc[0]]
-    axes[1].barh(part["model"], part["accuracy"], xerr=part["accuracy_sd"], color="C0")
+    axes[1].barh(part["model"], part["accuracy"], xerr=2 * part["accuracy_mcse"],
+                 color="C0", label="mean \u00b1 2 MC s.e.")
     axes[1].axvline(xor_mixture_bayes_accuracy(), color="k", lw=0.8, label="Bayes")
     axes[1].set(xlim=(0.4, 1.0), xlabel="test accuracy",
-                title=f"XOR mixture, n_train = {part['n_train'].iloc[0]}")
-    axes[1].legend(loc="lower right")
-    fig.tight_layout()
+                title=f"XOR mixture, n_train = {int(part['n_train'].iloc[0])}")
+    # below the axes: inside, the legend would hide the bars that reach the Bayes line
+    axes[1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)
     return fig
 
 
@@ -178,11 +180,10 @@ def run_board(reps, *, n_jobs=None, seed=0, quick=False):
     peer_raw = monte_carlo(_board_peer_replication, reps, grid={"peer": peers},
                            seed=seed + 1, n_jobs=n_jobs).rename(columns={"peer": "model"})
     raw = pd.concat([raw, peer_raw], ignore_index=True)
-    table = raw.groupby(["model", "n_restarts"], dropna=False, sort=False).agg(
-        train_accuracy=("train_accuracy", "mean"),
-        train_min=("train_accuracy", "min"),
-        cv_accuracy=("cv_accuracy", "mean"),
-        cv_sd=("cv_accuracy", "std")).reset_index()
+    table = summarize(raw, by=["model", "n_restarts"],
+                      metrics=["train_accuracy", "cv_accuracy"])
+    table["train_min"] = raw.groupby(["model", "n_restarts"], dropna=False, sort=False)[
+        "train_accuracy"].min().to_numpy()
     table["notes_cv_accuracy"] = table["model"].map(BOARD_NOTES_CV)
     notes = (
         "Fresh 500-point draws labelled by the three lines recovered from the paper's "
@@ -199,13 +200,12 @@ def _board_figure(seed):
     import matplotlib.pyplot as plt
 
     X, y = make_checkerboard(500, hyperplanes=ACHAB_LINES, random_state=seed)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
     for ax, m in zip(axes, (1, 3), strict=True):
         clf = _quiet(CheckeredClassifier(n_hyperplanes=m, C=BOARD_C, n_restarts=3,
                                          random_state=seed).fit, X, y)
         clf.plot(ax=ax, X=X, y=y)
         ax.set_title(f"m = {m}: training accuracy {clf.score(X, y):.3f}")
-    fig.tight_layout()
     return fig
 
 
@@ -282,18 +282,21 @@ def run_solvers(reps, *, n_jobs=None, seed=0, quick=False):
     raw = monte_carlo(_solvers_replication, reps,
                       grid={"problem": ["board_m3", "xor_m2"], "quick": [quick]},
                       seed=seed, n_jobs=n_jobs)
+    stats = summarize(raw, by=["problem"])
     rows = []
-    for (problem,), part in raw.groupby(["problem"], sort=False):
+    for _, row in stats.iterrows():
         for solver in SOLVER_ITER:
-            rows.append({"problem": problem, "solver": solver,
-                         "final_nll": part[f"{solver}_nll"].mean(),
-                         "final_nll_min": part[f"{solver}_nll"].min(),
-                         "train_accuracy": part[f"{solver}_accuracy"].mean(),
-                         "iterations": part[f"{solver}_iterations"].mean(),
-                         "seconds": part[f"{solver}_seconds"].mean(),
-                         "start_nll": part["start_nll"].mean(),
+            part = raw.loc[raw["problem"] == row["problem"], f"{solver}_nll"]
+            rows.append({"problem": row["problem"], "solver": solver,
+                         "final_nll": row[f"{solver}_nll_mean"],
+                         "final_nll_mcse": row[f"{solver}_nll_mcse"],
+                         "final_nll_min": part.min(),
+                         "train_accuracy": row[f"{solver}_accuracy_mean"],
+                         "iterations": row[f"{solver}_iterations_mean"],
+                         "seconds": row[f"{solver}_seconds_mean"],
+                         "start_nll": row["start_nll_mean"],
                          "notes (board, per seed)": SOLVER_NOTES[solver]
-                         if problem == "board_m3" else ""})
+                         if row["problem"] == "board_m3" else ""})
     table = pd.DataFrame(rows)
     notes = (
         "Same random start for the three solvers in every replication; standardised "
@@ -318,7 +321,7 @@ def _solvers_figure(seed, quick):
     rng = np.random.default_rng(seed)
     objective = _solver_problem("board_m3", rng)
     theta0 = random_start(objective, rng)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
     for solver, max_iter in SOLVER_ITER.items():
         _, trace = _trace(objective, solver, theta0, max_iter // 5 if quick else max_iter)
         steps, seconds, nll = np.array(trace).T
@@ -329,5 +332,4 @@ def _solvers_figure(seed, quick):
         ax.set(xscale="log", xlabel=xlabel, ylabel="training NLL",
                title="3-line checkerboard, m = 3")
         ax.legend()
-    fig.tight_layout()
     return fig

@@ -23,3 +23,10 @@ def test_run_writes_csv_markdown_and_png(tmp_path, capsys):
 def test_unknown_study_is_an_error(capsys):
     assert main(["run", "no-such-study"]) == 2
     assert "unknown study" in capsys.readouterr().err
+
+
+def test_one_replication_is_singular(tmp_path, capsys):
+    assert main(["run", "ols-coverage", "--reps", "1", "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "ols-coverage.md").read_text()
+    assert "1 replication, seed" in text and "1 replications" not in text
+    capsys.readouterr()

@@ -135,11 +135,14 @@ class CheckeredObjective:
         """The objective in the issue's scale, :math:`C\\sum_i w_i CE_i + \\|W\\|^2/2`."""
         return self.value(theta) / self.ridge
 
-    def lipschitz(self):
+    def lipschitz(self, X=None):
         r"""A Lipschitz constant :math:`B` of every per-pattern loss :math:`-\log p_s`.
 
         Each coin's logit gradient has norm at most :math:`\sqrt2`, so
         :math:`B = \sqrt{2m}\,\max_i \lVert (x_i, 1) \rVert` (the ridge term is left out).
+        ``X`` (default: the data) gives the constant in other coordinates of the rows,
+        e.g. standardised ones.
         """
-        row_norm = np.sqrt(np.max(np.einsum("nd,nd->n", self.X, self.X)) + 1.0)
+        X = self.X if X is None else X
+        row_norm = np.sqrt(np.max(np.einsum("nd,nd->n", X, X)) + 1.0)
         return float(np.sqrt(2.0 * self.shape[0]) * row_norm)

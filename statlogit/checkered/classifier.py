@@ -14,24 +14,26 @@ the coins modulo :math:`c`: the class distribution is the circular convolution o
 softmax vectors. ``m = 1`` is (multinomial) logistic regression.
 """
 
+import contextlib
+import re
 import warnings
 
 import numpy as np
-from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from statlogit._validation import check_sample_weight, check_scalar, resolve_rng
 from statlogit.checkered._objective import CheckeredObjective, log_proba
-from statlogit.solvers.xgd import xgd
+from statlogit.checkered._solve import SOLVE, random_start
 
 __all__ = ["CheckeredClassifier"]
 
-SOLVERS = ("lbfgs", "xgd", "em")
-INIT_SCALE = 2.0
-M_STEP_MAX_ITER = 50
+SOLVERS = tuple(SOLVE)
+#: Largest number of coin probabilities (n_samples x n_hyperplanes x n_classes) a fit
+#: may hold: the forward-backward pass keeps several arrays of that size (8 bytes each).
+MAX_COIN_CELLS = 10**8
 
 
 class CheckeredClassifier(ClassifierMixin, BaseEstimator):
@@ -88,7 +90,8 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
     tol : float, default=1e-4
         L-BFGS: sup norm of the projected gradient of the objective divided by
         :math:`C\sum_i w_i`. XGD: sup norm of the cross-gradient. EM: relative decrease
-        of the objective between EM iterations.
+        of the objective between EM iterations. Gradients are taken in standardised
+        coordinates (see Notes), so ``tol`` does not depend on the columns' units.
     random_state : None, int, SeedSequence or Generator, default=None
         Seeds the random starts.
 
@@ -116,6 +119,17 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
     :math:`\tfrac12(1 \pm \prod \tanh)`, which cancels for confidently wrong points.
     Hyperplanes can be permuted and sign-flipped in pairs without changing the model:
     compare probabilities, not ``coef_``.
+
+    *Units.* The L2 penalty is on the raw coefficients, as in ``LogisticRegression``
+    (this is what makes ``n_hyperplanes=1`` identical to it), so the fit depends on
+    the units of the columns: multiplying ``X`` by ``a`` and ``C`` by :math:`1/a^2`
+    gives the same probabilities, while rescaling a single column changes the
+    penalty's meaning. Shifting columns changes nothing (intercepts are unpenalised).
+    All three solvers walk in exact standardised coordinates (weighted column means and
+    standard deviations; the objective is unchanged), so shifts and scales neither slow
+    nor stall them and ``tol`` is measured in standardised units. For a fit that does
+    not depend on units, standardise in a pipeline:
+    ``make_pipeline(StandardScaler(), CheckeredClassifier())``.
 
     References
     ----------
@@ -167,8 +181,9 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         self._check_params()
-        X, y = validate_data(self, X, y, dtype=np.float64, order="C")
-        check_classification_targets(y)
+        with _naming_the_argument():
+            X, y = validate_data(self, X, y, dtype=np.float64, order="C")
+            check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
@@ -176,6 +191,7 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
                 f"({self.classes_[0]!r})."
             )
         weights = check_sample_weight(sample_weight, X.shape[0])
+        _check_problem_size(self, X.shape[0], len(self.classes_), weights)
         objective = CheckeredObjective(X, codes.astype(np.int64), weights,
                                        self.n_hyperplanes, len(self.classes_), self.C)
         theta, n_iter, converged = self._best_of_restarts(objective)
@@ -195,7 +211,13 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _best_of_restarts(self, objective):
-        rng = resolve_rng(self.random_state)
+        try:
+            rng = resolve_rng(self.random_state)
+        except ValueError as exc:  # numpy's "expected non-negative integer" names nothing
+            raise ValueError(
+                "random_state must be None, a non-negative int, a SeedSequence, a "
+                f"Generator or a RandomState; got {self.random_state!r}."
+            ) from exc
         n_starts = 1 if self.n_hyperplanes == 1 else self.n_restarts
         best = None
         for _ in range(n_starts):
@@ -215,7 +237,8 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
     def predict_log_proba(self, X):
         """Class log-probabilities, shape (n_samples, n_classes), in ``classes_`` order."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
+        with _naming_the_argument():
+            X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
         return log_proba(X, *self._coef_groups())
 
     def predict_proba(self, X):
@@ -238,12 +261,17 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
     def plot(self, ax=None, *, X=None, y=None, resolution=300):
         """Decision regions (and, for two classes, the hyperplanes) of a 2-D fit.
 
+        The axes are labelled with the fitted feature names (``feature_names_in_``,
+        from a DataFrame) and a legend names the classes; a new figure uses constrained
+        layout.
+
         Parameters
         ----------
         ax : matplotlib Axes, optional
             Where to draw; a new figure is created otherwise.
         X, y : array-like, optional
-            Points to overlay (their range also sets the window).
+            Points to overlay (their range also sets the window); ``y`` in the labels
+            of ``classes_``.
         resolution : int
             Grid points per axis.
 
@@ -252,104 +280,113 @@ class CheckeredClassifier(ClassifierMixin, BaseEstimator):
         matplotlib.axes.Axes
         """
         import matplotlib.pyplot as plt
+        from matplotlib.colors import Normalize
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
 
         check_is_fitted(self)
         if self.n_features_in_ != 2:
             raise ValueError(
                 f"plot needs 2 features; this fit has {self.n_features_in_}.")
-        ax = ax if ax is not None else plt.subplots(figsize=(4.5, 4))[1]
-        low, high = self._plot_window(X)
+        check_scalar(resolution, name="resolution", lower=2, integer=True)
+        points, colour = self._plot_points(X, y)
+        if ax is None:
+            ax = plt.subplots(figsize=(4.8, 4), layout="constrained")[1]
+        low, high = self._plot_window(points)
         grid = np.meshgrid(np.linspace(low[0], high[0], resolution),
                            np.linspace(low[1], high[1], resolution))
         flat = np.column_stack([grid[0].ravel(), grid[1].ravel()])
-        codes = np.argmax(self.predict_log_proba(flat), axis=1).reshape(grid[0].shape)
-        ax.contourf(grid[0], grid[1], codes, levels=np.arange(len(self.classes_) + 1) - 0.5,
-                    cmap="coolwarm", alpha=0.35)
+        # the grid has no feature names: use the model directly, not predict_proba
+        codes = np.argmax(log_proba(flat, *self._coef_groups()), axis=1)
+        n_classes = len(self.classes_)
+        cmap, norm = plt.get_cmap("coolwarm"), Normalize(-0.5, n_classes - 0.5)
+        ax.contourf(grid[0], grid[1], codes.reshape(grid[0].shape),
+                    levels=np.arange(n_classes + 1) - 0.5, cmap=cmap, norm=norm,
+                    alpha=0.35)
+        handles = [Patch(facecolor=cmap(norm(k)), alpha=0.6, label=str(label))
+                   for k, label in enumerate(self.classes_)]
         if self.coef_.ndim == 2:
             ax.contour(grid[0], grid[1], (flat @ self.coef_.T + self.intercept_).reshape(
                 *grid[0].shape, -1).prod(axis=-1), levels=[0.0], colors="k",
                 linewidths=0.8)
-        if X is not None:
-            X = np.asarray(X, dtype=float)
-            colour = None if y is None else np.searchsorted(self.classes_, np.asarray(y))
-            ax.scatter(X[:, 0], X[:, 1], c=colour, cmap="coolwarm", s=8, edgecolor="k",
+            handles.append(Line2D([], [], color="k", lw=0.8, label="hyperplanes"))
+        if points is not None:
+            ax.scatter(points[:, 0], points[:, 1], c=colour,
+                       cmap=None if colour is None else cmap,
+                       norm=None if colour is None else norm, s=8, edgecolor="k",
                        linewidth=0.2)
-        ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), xlabel="$x_1$",
-               ylabel="$x_2$", title=f"checkered regression, m = {self.n_hyperplanes}")
+        names = getattr(self, "feature_names_in_", ["$x_1$", "$x_2$"])
+        ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), xlabel=str(names[0]),
+               ylabel=str(names[1]), title=f"checkered regression, m = {self.n_hyperplanes}")
+        ax.legend(handles=handles, title="class", loc="best", fontsize="small")
         return ax
 
-    def _plot_window(self, X):
-        box = self.feature_range_ if X is None else np.vstack(
-            [np.min(X, axis=0), np.max(X, axis=0)])
+    def _plot_points(self, X, y):
+        """Overlay points as a float (n, 2) array and their class codes (or None)."""
+        if X is None:
+            if y is not None:
+                raise ValueError("plot got y without X; pass the points X as well.")
+            return None, None
+        with _naming_the_argument():
+            points = check_array(X, dtype=np.float64)
+        if points.shape[1] != 2:
+            raise ValueError(f"plot's X must have the 2 fitted features; got "
+                             f"{points.shape[1]} columns.")
+        if y is None:
+            return points, None
+        labels = np.asarray(y)
+        if labels.shape != (points.shape[0],) or not np.all(np.isin(labels, self.classes_)):
+            raise ValueError(
+                f"plot's y must hold one label of classes_ {list(self.classes_)} per row "
+                "of X.")
+        return points, np.searchsorted(self.classes_, labels)
+
+    def _plot_window(self, points):
+        box = self.feature_range_ if points is None else np.vstack(
+            [points.min(axis=0), points.max(axis=0)])
         pad = 0.05 * (box[1] - box[0]) + 1e-9
         return box[0] - pad, box[1] + pad
 
 
-def random_start(objective, rng):
-    """A random non-zero start whose hyperplanes cut through the data.
+@contextlib.contextmanager
+def _naming_the_argument():
+    """Re-raise scikit-learn's input errors with the argument they are about.
 
-    In standardised coordinates (weighted mean and standard deviation, so a weight of 2
-    and a duplicated row give the same start), two-class hyperplanes get a random unit
-    normal times ``INIT_SCALE`` and pass within one standard deviation of the centre;
-    softmax coins get Gaussian logit matrices of the same scale.
+    ``validate_data`` says "Found array with 0 sample(s)" or "could not convert string
+    to float" without naming ``X`` or ``y``; the original message is kept (scikit-learn's
+    own checks match on it) and the cause is chained.
     """
-    X, w = objective.X, objective.weights
-    centre = w @ X
-    spread = np.sqrt(w @ (X - centre) ** 2)
-    spread[spread <= 1e-12 * (1.0 + np.abs(centre))] = 1.0
-    m, g, d = objective.shape
-    if g == 1:
-        normal = rng.standard_normal((m, g, d))
-        coef = INIT_SCALE * normal / np.linalg.norm(normal, axis=-1, keepdims=True)
-        offset = -INIT_SCALE * rng.uniform(-1.0, 1.0, size=(m, g))
-    else:
-        coef = INIT_SCALE * rng.standard_normal((m, g, d)) / np.sqrt(d)
-        offset = INIT_SCALE * rng.standard_normal((m, g))
-    coef = coef / spread
-    intercept = offset - coef @ centre
-    return np.concatenate([coef.ravel(), intercept.ravel()])
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        if message.startswith("Unknown label type"):
+            prefix = ("y must hold class labels (integers, strings or categories), "
+                      "not continuous values: ")
+        elif "inconsistent numbers of samples" in message:
+            prefix = "X and y must have the same number of rows: "
+        elif re.search(r"\b(X|y)\b", message):
+            raise
+        else:
+            prefix = ("X must be a numeric 2-D array (n_samples, n_features) of finite "
+                      "real numbers; encode text columns first: ")
+        raise type(exc)(prefix + message) from exc
 
 
-def solve_lbfgs(objective, theta0, max_iter, tol, callback=None):
-    """L-BFGS-B on the exact gradient; returns ``(theta, n_iter, converged)``."""
-    result = minimize(
-        objective.value_and_grad, theta0, jac=True, method="L-BFGS-B",
-        callback=callback,
-        options={"maxiter": max_iter, "maxfun": 2 * max_iter + 20, "gtol": tol,
-                 "ftol": 64 * np.finfo(float).eps, "maxls": 50},
-    )
-    return result.x, result.nit, result.status != 1
-
-
-def solve_xgd(objective, theta0, max_iter, tol, callback=None):
-    """The paper's XGD: mu fixed at the start, steps D / (B sqrt(t))."""
-    q_ref = objective.posterior(theta0)[2]
-    result = xgd(
-        lambda theta: objective.surrogate(theta, q_ref)[1], theta0,
-        radius=max(1.0, float(np.linalg.norm(theta0))),
-        lipschitz=objective.lipschitz(), tol=tol, max_iter=max_iter,
-        objective=objective.value,
-        callback=None if callback is None else (lambda t, theta: callback(theta)),
-    )
-    return result.x, result.n_iter, result.converged
-
-
-def solve_em(objective, theta0, max_iter, tol, callback=None):
-    """EM (beyond the paper): refresh mu, then minimise the convex majoriser."""
-    theta, value = theta0, objective.value(theta0)
-    for iteration in range(1, max_iter + 1):
-        q_ref = objective.posterior(theta)[2]
-        theta = minimize(
-            objective.surrogate, theta, args=(q_ref,), jac=True, method="L-BFGS-B",
-            options={"maxiter": M_STEP_MAX_ITER, "gtol": 0.1 * tol},
-        ).x
-        if callback is not None:
-            callback(theta)
-        new_value = objective.value(theta)
-        if value - new_value <= tol * max(1.0, abs(new_value)):
-            return theta, iteration, True
-        value = new_value
-    return theta, max_iter, False
-
-
-SOLVE = {"lbfgs": solve_lbfgs, "xgd": solve_xgd, "em": solve_em}
+def _check_problem_size(estimator, n_samples, n_classes, weights):
+    """Refuse problems whose working arrays or weight total cannot be represented."""
+    cells = n_samples * estimator.n_hyperplanes * n_classes
+    if cells > MAX_COIN_CELLS:
+        raise ValueError(
+            f"n_hyperplanes={estimator.n_hyperplanes} with {n_samples} rows and "
+            f"{n_classes} classes needs {cells:.3g} coin probabilities (more than "
+            f"{MAX_COIN_CELLS:.0e}); lower n_hyperplanes or subsample the rows."
+        )
+    with np.errstate(over="ignore"):
+        scale = estimator.C * float(np.sum(weights))
+    if not np.isfinite(scale) or scale <= 0.0 or 1.0 / scale == 0.0:
+        raise ValueError(
+            f"C * sum(sample_weight) = {estimator.C!r} * {scale / estimator.C!r} is "
+            "not a positive finite float64 number; rescale sample_weight (only the "
+            "relative weights and C * sum(sample_weight) matter) or change C."
+        )

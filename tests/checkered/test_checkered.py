@@ -15,7 +15,7 @@ from sklearn.model_selection import cross_val_score
 
 from statlogit import CheckeredClassifier
 from statlogit.checkered._objective import CheckeredObjective
-from statlogit.checkered.classifier import random_start, solve_em, solve_lbfgs
+from statlogit.checkered._solve import random_start, solve_em, solve_lbfgs
 from statlogit.datasets import (
     ACHAB_LINES,
     make_checkerboard,
@@ -275,3 +275,23 @@ def test_paper_checkerboard_three_lines():
         wide = CheckeredClassifier(n_hyperplanes=20, C=100.0, n_restarts=3,
                                    random_state=0)
         assert wide.fit(X, y).score(X, y) >= 0.97
+
+
+def test_the_docs_usage_example_runs_as_written(tmp_path, monkeypatch, capsys):
+    import pathlib
+    import textwrap
+
+    page = pathlib.Path(__file__).resolve().parents[2] / "docs/families/checkered.rst"
+    block = page.read_text().split(":name: checkered-usage", 1)[1].splitlines()[1:]
+    code = []
+    for line in block:
+        if line.strip() and not line.startswith("   "):
+            break
+        code.append(line)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(textwrap.dedent("\n".join(code)), "checkered.rst", "exec"), {})
+    out = capsys.readouterr().out
+    assert "['leaves' 'stays']" in out
+    assert float(out.strip().splitlines()[-1]) > 0.95
+    assert (tmp_path / "checkered.png").stat().st_size > 1000
+    matplotlib.pyplot.close("all")
