@@ -31,7 +31,7 @@ def _cpu_seconds(fn):
 
 
 def cvxpy_cases():
-    from statlogit.ordinal import _reference as reference
+    from statlogit.ordinal import presto_cvxpy
 
     cases = []
     for n, p in [(300, 5), (1000, 10)]:
@@ -44,7 +44,7 @@ def cvxpy_cases():
             return _objective(X, y, model.intercept_, model.coef_, a)
 
         def peer(X=X, y=y, a=alpha):
-            coef, intercept, _ = reference.presto(X, y, a, 4)
+            coef, intercept, _ = presto_cvxpy(X, y, a, 4)
             return _objective(X, y, intercept, coef, a)
 
         cases.append(Case(name=f"one fit n={n} p={p} K=4", ours=ours, peer=peer,

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from statlogit.ordinal._kernels import (
-    lasso_qp_cd,
     neg_loglik,
     neg_loglik_derivatives,
     weighted_grams,
 )
+from statlogit.solvers._kernels import lasso_qp_cd
 
 
 def _sigmoid(z):
