@@ -54,8 +54,9 @@ class Scaling:
 
     def to_original(self, theta):
         """``(intercept (K-1,), coef (K-1, p))`` on the original scale of X."""
-        coef = np.cumsum(theta[:, 1:], axis=0) / self.scale
-        intercept = theta[:, 0] - coef @ self.mean
+        with np.errstate(over="ignore", invalid="ignore"):
+            coef = np.cumsum(theta[:, 1:], axis=0) / self.scale
+            intercept = theta[:, 0] - coef @ self.mean
         if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
             raise ValueError(
                 "The coefficients overflow on the original scale of X (a column's "

@@ -140,7 +140,12 @@ class ProportionalOddsClassifier(OrdinalPredictorMixin, PlotMixin, WaldInference
         jac[p:, :p] = -scaling.mean / scaling.scale
         jac[p:, p:] = np.eye(m)
         cov = np.where(np.isnan(bread), 0.0, bread)
-        cov = jac @ cov @ jac.T
+        with np.errstate(over="ignore", invalid="ignore"):
+            cov = jac @ cov @ jac.T
+        if not np.all(np.isfinite(cov)):
+            warnings.warn("The covariance overflows float64 on X's scale (a column's "
+                          "scale is extreme); rescale X's columns for finite standard "
+                          "errors.", UserWarning, stacklevel=3)
         unknown = np.r_[scaling.constant, np.zeros(m, dtype=bool)]
         eigen = np.linalg.eigvalsh(hess[inner])
         if not eigen[0] > 1e-10 * eigen[-1]:
