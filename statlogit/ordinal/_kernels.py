@@ -312,3 +312,37 @@ def cdf_matrix(eta, link):
         for k in range(eta.shape[1]):
             out[i, k] = math.exp(log_cdf(eta[i, k], link))
     return out
+
+
+@njit
+def barrier_terms(eta, y, weights, mu, floor, with_derivatives):
+    r"""Log barrier :math:`-\mu \sum_i w_i \sum_k \log(\eta_{i,k+1} - \eta_{ik})` over the
+    gaps no likelihood term guards (all but gap :math:`y_i - 1` of a middle class).
+
+    Returns ``(value, d/dgap, d2/dgap2)``; the derivative arrays are ``(n, K-2)``
+    (zeros where there is no barrier, and empty unless ``with_derivatives``);
+    curvatures below ``floor`` are dropped (the gradient stays exact). ``inf`` if a
+    guarded gap is not positive.
+    """
+    n, m = eta.shape
+    size = m - 1 if with_derivatives else 0
+    grad = np.zeros((n if with_derivatives else 0, size))
+    curv = np.zeros((n if with_derivatives else 0, size))
+    total = 0.0
+    for i in range(n):
+        own = y[i] - 1 if 0 < y[i] < m else -1
+        scale = mu * weights[i]
+        for k in range(m - 1):
+            if k == own:
+                continue
+            gap = eta[i, k + 1] - eta[i, k]
+            if not gap > 0.0:
+                return np.inf, grad, curv
+            total -= scale * math.log(gap)
+            if with_derivatives:
+                inverse = 1.0 / gap
+                grad[i, k] = -scale * inverse
+                c = scale * inverse * inverse
+                if c >= floor:
+                    curv[i, k] = c
+    return total, grad, curv

@@ -26,6 +26,7 @@ from statlogit.ordinal._kernels import (
     CLOGLOG,
     LOGIT,
     PROBIT,
+    barrier_terms,
     weighted_derivatives,
     weighted_grams,
     weighted_neg_loglik,
@@ -104,7 +105,7 @@ class CumulativeLinkLoss:
         eta = self.eta(theta)
         total = weighted_neg_loglik(eta, self.y, self.weights, self._code)
         if barrier > 0.0 and np.isfinite(total):
-            total += self._barrier_terms(eta, barrier)[0]
+            total += self._barrier_terms(eta, barrier, False)[0]
         return total / self.n
 
     def derivatives(self, theta, barrier=0.0):
@@ -171,22 +172,15 @@ class CumulativeLinkLoss:
 
     # ------------------------------------------------------------ internals
 
-    def _barrier_terms(self, eta, mu):
+    def _barrier_terms(self, eta, mu, with_derivatives=True):
         r"""Log barrier on the gaps :math:`\eta_{i,k+1} - \eta_{ik}` of each row,
         except the gap of the row's own (middle) class, which its likelihood term
         already keeps positive. Returns ``(value, d/dgap, d2/dgap2)`` per gap (the
-        derivatives zero where there is no barrier)."""
-        gaps = np.diff(eta, axis=1)
-        mask = self._barrier_mask(gaps.shape)
-        safe = np.where(mask, gaps, 1.0)
-        weighted = mu * self.weights[:, None]
-        value = -float(np.sum(weighted * np.log(safe)))
-        inverse = np.where(mask, 1.0 / safe, 0.0)
-        curvature = weighted * inverse * inverse
-        # Negligible curvature of far-from-active gaps is dropped (the gradient
-        # stays exact): it keeps the Gram matrices as sparse as without barrier.
-        curvature[curvature < BARRIER_CURVATURE_FLOOR] = 0.0
-        return value, -weighted * inverse, curvature
+        derivatives zero where there is no barrier). Negligible curvature of
+        far-from-active gaps is dropped (the gradient stays exact): it keeps the Gram
+        matrices as sparse as without barrier."""
+        return barrier_terms(eta, self.y, self.weights, mu, BARRIER_CURVATURE_FLOOR,
+                             with_derivatives)
 
     def _barrier_mask(self, shape):
         if self._mask is None or self._mask.shape != shape:

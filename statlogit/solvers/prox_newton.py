@@ -43,16 +43,17 @@ __all__ = ["ProxNewtonResult", "prox_newton"]
 ARMIJO = 0.25
 MAX_HALVINGS = 60
 MAX_SWEEPS = 1_000
-RECENTER = 0.01
+RECENTER = 0.5
 WARM_RECENTER = 1e-8
 TIGHT = 1e-3
 STALL = 1e-12
-BARRIER_START = 1e-6
+BARRIER_START = 1e-3
 BARRIER_SHRINK = 100.0
 BARRIER_GAP = 1e-9
 BARRIER_BOUNDARY_FRACTION = 0.99
 BOUNDARY_GAP = 1e-6
 BARRIER_SWEEPS = 100
+STAGE_TOL = 1e-3
 
 
 @dataclass
@@ -217,7 +218,7 @@ def _barrier_polish(smooth, weights, start, *, tol, max_iter, warm=False):
     n_iter, stage, final = start.n_iter, None, False
     while n_iter < max_iter:
         final = mu <= last
-        stage = _newton(smooth, weights, x, tol=tol if final else max(tol, 1e-6),
+        stage = _newton(smooth, weights, x, tol=tol if final else max(tol, STAGE_TOL),
                         max_iter=max_iter - n_iter, barrier=mu)
         x, n_iter = stage.x, n_iter + stage.n_iter
         if final:
@@ -240,13 +241,20 @@ def _qp_barrier(hess, grad, x, weights, tol):
     coordinate-descent sweeps guess the support and signs; an active-set method then
     finishes exactly: minimise the model on the support with the signs fixed (one
     linear solve), stop at the first sign change and drop that coordinate, or, once
-    sign-consistent, add the zero coordinate violating its KKT condition most.
+    sign-consistent, add the zero coordinates violating their
+    KKT conditions most (all within half of the worst violation). A support seen
+    before (cycling on rounding noise) ends it with coordinate descent.
     """
     free_weight = np.isfinite(weights)
     z, _ = lasso_qp_cd(hess, grad, x, x, weights, tol, BARRIER_SWEEPS)
     support = free_weight & ((z != 0.0) | (weights == 0.0))
     signs = np.where(weights > 0.0, np.sign(z), 0.0)
+    seen = set()
     for _ in range(3 * x.size + 10):
+        key = support.tobytes() + signs.tobytes()
+        if key in seen:  # cycling on rounding noise: finish by coordinate descent
+            break
+        seen.add(key)
         rest = ~support
         rhs = -(grad[support] + hess[np.ix_(support, rest)] @ (z[rest] - x[rest])
                 + weights[support] * signs[support])
@@ -272,10 +280,11 @@ def _qp_barrier(hess, grad, x, weights, tol):
         if zero.size == 0:
             return z
         excess = np.abs(slope[zero]) - weights[zero]
-        worst = int(np.argmax(excess))
-        if excess[worst] <= tol:
+        if np.max(excess) <= tol:
             return z
-        added = zero[worst]
+        # add every violator of its KKT condition at once (one linear solve, not one
+        # per coordinate); a wrong guess is dropped again at its sign change
+        added = zero[excess > max(tol, 0.5 * float(np.max(excess)))]
         support[added], signs[added] = True, -np.sign(slope[added])
     z, _ = lasso_qp_cd(hess, grad, x, z, weights, tol, MAX_SWEEPS)
     return z

@@ -156,3 +156,46 @@ def test_constant_column_gets_zero_slope(data):
     np.testing.assert_allclose(model.predict_proba(with_constant),
                                PrestoClassifier(alpha=0.005).fit(X, y).predict_proba(X),
                                rtol=1e-8)
+
+
+# ---------------------------------------------------------------- many classes (issue 14)
+
+
+def test_many_classes_converge_within_max_iter():
+    rng = np.random.default_rng(0)
+    K = 60
+    X = rng.standard_normal((3 * K, 2))
+    y = np.arange(3 * K) % K
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ConvergenceWarning
+        model = PrestoClassifier().fit(X, y)
+    assert model.n_iter_ <= 100
+    proba = model.predict_proba(X)
+    assert np.all(proba >= 0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.all(np.diff(X @ model.coef_.T + model.intercept_, axis=1) > 0)
+
+
+@pytest.mark.parametrize("max_iter", [1, 3, 8, 20])
+def test_n_iter_never_exceeds_max_iter(max_iter):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((60, 2))
+    y = np.arange(60) % 20  # boundary optimum: the barrier polish runs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = PrestoClassifier(max_iter=max_iter).fit(X, y)
+    assert model.n_iter_ <= max_iter
+
+
+def test_cv_checks_class_sizes_before_any_path(monkeypatch):
+    from statlogit.ordinal import _fit
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the path ran before the cheap checks")
+
+    monkeypatch.setattr(_fit.CumulativeProblem, "path", forbidden)
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((300, 2))
+    y = np.r_[np.arange(298) % 99, 99, 99]  # the last class has 2 rows
+    with pytest.raises(ValueError, match="smallest class has 2 rows"):
+        PrestoClassifierCV(cv=5).fit(X, y)
