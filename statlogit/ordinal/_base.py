@@ -9,6 +9,7 @@ since their sorted order is rarely the intended one). The rare class is
 ``categories_[-1]``.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -52,7 +53,7 @@ def prepare(estimator, X, y, categories, sample_weight=None):
     ``sample_weight`` (rows of weight zero are dropped later, by the fit itself).
     """
     order = _ordered_categories(y, categories)
-    X, y = validate_data(estimator, X, y, dtype=np.float64, order="C")
+    X, y = _validated(estimator, X, y)
     check_classification_targets(y)
     classes = np.unique(y)
     if classes.size < 2:
@@ -77,6 +78,29 @@ def prepare(estimator, X, y, categories, sample_weight=None):
             "identified)."
         )
     return X, codes, np.asarray(categories), classes, weights
+
+
+def _validated(estimator, X, y):
+    """``validate_data`` with messages that name X or y (and refuse complex input)."""
+    for name, value in (("X", X), ("y", y)):
+        if np.iscomplexobj(value) or (np.asarray(value).dtype == object and any(
+                isinstance(v, complex) for v in np.asarray(value).ravel()[:1000])):
+            raise ValueError(f"{name} must be real-valued; got complex entries.")
+    try:
+        return validate_data(estimator, X, y, dtype=np.float64, order="C")
+    except (TypeError, ValueError) as exc:
+        message = str(exc)
+        if re.search(r"\b[Xy]\b", message):
+            raise ValueError(message) from exc
+        raise ValueError(f"X and y must be a numeric 2-D array and a 1-D array of "
+                         f"labels with the same number of rows: {message}") from exc
+
+
+def check_flags(**flags):
+    """Boolean options must be bools (``standardize="no"`` would silently be True)."""
+    for name, value in flags.items():
+        if not isinstance(value, bool | np.bool_):
+            raise ValueError(f"{name} must be True or False; got {value!r}.")
 
 
 def check_options(tol, max_iter):
@@ -195,6 +219,8 @@ def build_problem(estimator, X, y, sample_weight, *, penalized=True, **options):
     from statlogit.ordinal._fit import CumulativeProblem
 
     tol, max_iter = check_options(options.get("tol", 1e-8), options.get("max_iter", 100))
+    check_flags(**{name: options[name] for name in ("standardize", "penalize_first",
+                                                    "warm_start") if name in options})
     link = check_link(options.get("link", "logit"))
     l1_ratio = check_scalar(options.get("l1_ratio", 1.0), name="l1_ratio", lower=0.0,
                             upper=1.0)

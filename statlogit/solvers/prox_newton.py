@@ -34,6 +34,7 @@ The solver knows nothing about the model. The ``loss`` object supplies
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import cho_factor, cho_solve
 
 from statlogit.solvers._kernels import lasso_qp_cd
 from statlogit.solvers.result import OptimizeResult
@@ -258,10 +259,7 @@ def _qp_barrier(hess, grad, x, weights, tol):
         rest = ~support
         rhs = -(grad[support] + hess[np.ix_(support, rest)] @ (z[rest] - x[rest])
                 + weights[support] * signs[support])
-        try:
-            step = np.linalg.solve(hess[np.ix_(support, support)], rhs)
-        except np.linalg.LinAlgError:
-            break
+        step = _solve_psd(hess[np.ix_(support, support)], rhs)
         candidate = z.copy()
         candidate[support] = x[support] + step
         crossing = support & (weights > 0.0) & (candidate * signs <= 0.0)
@@ -288,6 +286,20 @@ def _qp_barrier(hess, grad, x, weights, tol):
         support[added], signs[added] = True, -np.sign(slope[added])
     z, _ = lasso_qp_cd(hess, grad, x, z, weights, tol, MAX_SWEEPS)
     return z
+
+
+def _solve_psd(matrix, rhs):
+    """Solve with a positive semi-definite ``matrix``: Cholesky, or the minimum-norm
+    least-squares solution when it is singular (e.g. duplicated columns)."""
+    try:
+        step = cho_solve(cho_factor(matrix, lower=True, check_finite=False), rhs,
+                         check_finite=False)
+        if np.all(np.isfinite(step)):
+            return step
+    except np.linalg.LinAlgError:
+        pass
+    cutoff = np.finfo(np.float64).eps * matrix.shape[0]
+    return np.linalg.lstsq(matrix, rhs, rcond=cutoff)[0]
 
 
 def _line_search(smooth, weights, x, direction, objective, decrease, step, barrier=0.0):
