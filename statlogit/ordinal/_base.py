@@ -81,19 +81,15 @@ def prepare(estimator, X, y, categories, sample_weight=None):
 
 
 def _validated(estimator, X, y):
-    """``validate_data`` with messages that name X or y (and refuse complex input)."""
-    for name, value in (("X", X), ("y", y)):
-        if np.iscomplexobj(value) or (np.asarray(value).dtype == object and any(
-                isinstance(v, complex) for v in np.asarray(value).ravel()[:1000])):
-            raise ValueError(f"{name} must be real-valued; got complex entries.")
+    """``validate_data`` with messages that name X or y (same exception type)."""
     try:
         return validate_data(estimator, X, y, dtype=np.float64, order="C")
     except (TypeError, ValueError) as exc:
         message = str(exc)
         if re.search(r"\b[Xy]\b", message):
-            raise ValueError(message) from exc
-        raise ValueError(f"X and y must be a numeric 2-D array and a 1-D array of "
-                         f"labels with the same number of rows: {message}") from exc
+            raise
+        raise type(exc)(f"X and y must be a numeric 2-D array and a 1-D array of "
+                        f"labels with the same number of rows: {message}") from exc
 
 
 def check_flags(**flags):
