@@ -46,7 +46,7 @@ def _fit(X, codes, n_classes, weights, link, free_slopes):
 
     problem = CumulativeProblem(X, codes, n_classes, standardize=True, link=link,
                                 sample_weight=weights, penalize_first=False,
-                                tol=1e-10, max_iter=200)
+                                tol=1e-13, max_iter=200)
     result = problem.solve(0.0, free_slopes=free_slopes)
     return problem, result
 

@@ -170,7 +170,14 @@ def _newton(smooth, weights, x0, *, tol, max_iter, barrier=0.0):
             break
         decrease = grad @ direction + _penalty(target, weights) - (objective - value)
         if not decrease < -1e-14 * max(1.0, abs(objective)):
-            converged = True  # no further decrease possible in floating point
+            # The model's decrease is below the objective's rounding: the line search
+            # cannot see it, but the Newton step still refines x (flat directions,
+            # e.g. a rare class's boundary); take it if feasible and not worse.
+            converged = True
+            if smooth.loss.largest_step(x, direction) > 1.0:
+                trial = smooth.value(target, barrier) + _penalty(target, weights)
+                if trial <= objective + 1e-13 * max(1.0, abs(objective)):
+                    x, objective, step = target, trial, 1.0
             break
         largest = smooth.loss.largest_step(x, direction)
         fraction = BARRIER_BOUNDARY_FRACTION if barrier else 0.99
