@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from statlogit.ordinal._loss import CumulativeLinkLoss, null_theta
+from statlogit.ordinal._kernels import column_moments
+from statlogit.ordinal._loss import CumulativeLinkLoss, ParallelLinkLoss, null_theta
 from statlogit.solvers.prox_newton import RECENTER, prox_newton
 
 #: Columns whose spread is below this fraction of their largest magnitude are constant.
@@ -40,12 +41,8 @@ class Scaling:
         n, p = X.shape
         w = np.full(n, 1.0 / n) if sample_weight is None else (
             sample_weight / sample_weight.sum())
-        big = np.max(np.abs(X), axis=0, initial=0.0)
-        big[big == 0] = 1.0
-        unit = X / big
-        mean_unit = w @ unit
-        spread = np.sqrt(w @ (unit - mean_unit) ** 2)
-        constant = spread <= CONSTANT_SPREAD * np.max(np.abs(unit), axis=0, initial=0.0)
+        big, mean_unit, spread = column_moments(np.ascontiguousarray(X), w)
+        constant = spread <= CONSTANT_SPREAD  # X / big has largest magnitude 1 (or 0)
         scale = np.where(constant, 1.0, spread * big) if standardize else np.ones(p)
         return cls(mean_unit * big, scale, constant)
 
@@ -82,8 +79,8 @@ def _blas_threads(loss):
 
     from threadpoolctl import threadpool_limits
 
-    n, q = loss.X.shape[0], loss.shape[1]
-    if n * q * q > SMALL_WORK:
+    n, q = loss.X.shape
+    if n * (q + 1) ** 2 > SMALL_WORK:
         return nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
 
@@ -156,6 +153,7 @@ class CumulativeProblem:
         self.tol = tol
         self.max_iter = max_iter
         self.shape = self.loss.shape
+        self._parallel, self._unweighted = None, sample_weight is None
 
     def null(self):
         return self.loss.interior_point().reshape(self.shape)
@@ -167,15 +165,32 @@ class CumulativeProblem:
         ridge = ridge_weights(m, p, alpha, **options) if free_slopes else None
         return penalty_weights(m, p, alpha, free_slopes=free_slopes, **options), ridge
 
+    @property
+    def parallel_loss(self):
+        """The proportional-odds loss on the same data (parameters ``(a, beta)``)."""
+        if self._parallel is None:
+            loss = self.loss
+            self._parallel = ParallelLinkLoss(
+                loss.X, loss.y, self.n_classes, link=loss.link,
+                sample_weight=None if self._unweighted else loss.weights)
+        return self._parallel
+
     def solve(self, alpha, start=None, *, free_slopes=True, warm_boundary=False):
-        """One fit at ``alpha`` from ``start`` (theta; default the intercept-only fit)."""
-        l1, ridge = self.penalties(alpha, free_slopes)
-        start = self.null() if start is None else start
-        with _blas_threads(self.loss):
-            result = prox_newton(self.loss, l1, start.ravel(), ridge=ridge,
-                                 tol=self.tol, max_iter=self.max_iter,
-                                 warm_boundary=warm_boundary)
-        result.theta = result.x.reshape(self.shape)
+        """One fit at ``alpha`` from ``start`` (theta; default the intercept-only fit).
+
+        ``free_slopes=False``: the proportional-odds model (unpenalised, one slope).
+        """
+        if free_slopes:
+            loss, (l1, ridge) = self.loss, self.penalties(alpha, True)
+            start = (self.null() if start is None else start).ravel()
+        else:
+            loss, ridge = self.parallel_loss, None
+            l1 = np.zeros(loss.shape[0])
+            start = loss.interior_point()
+        with _blas_threads(loss):
+            result = prox_newton(loss, l1, start, ridge=ridge, tol=self.tol,
+                                 max_iter=self.max_iter, warm_boundary=warm_boundary)
+        result.theta = loss.full_theta(result.x)
         return result
 
     def original(self, result):

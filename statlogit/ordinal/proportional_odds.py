@@ -110,25 +110,25 @@ class ProportionalOddsClassifier(OrdinalPredictorMixin, PlotMixin, WaldInference
         self.n_iter_ = result.n_iter
         self.loglik_ = -problem.loss.value(result.theta) * problem.loss.n
         self.n_obs_ = problem.loss.X.shape[0]  # rows of positive weight
-        self.cov_ = self._covariance(problem, result.theta, cov_type, groups)
+        self.cov_ = self._covariance(problem, result.x, cov_type, groups)
         self.std_errors_ = pd.Series(np.sqrt(np.diag(self.cov_)),
                                      index=self._param_names())
         return self
 
-    def _covariance(self, problem, theta, cov_type, groups):
+    def _covariance(self, problem, x, cov_type, groups):
         """Covariance of ``(beta, a)`` on the original scale of X."""
-        loss, scaling = problem.loss, problem.scaling
-        m, q = loss.shape
-        p = q - 1
-        free = np.r_[1 + np.arange(p), np.arange(m) * q]  # psi_1, then intercepts
-        _, _, hess = loss.derivatives(theta)
-        hess = hess[np.ix_(free, free)] * loss.n
+        loss, scaling = problem.parallel_loss, problem.scaling
+        m = loss.n_boundaries
+        p = loss.X.shape[1]
+        order = np.r_[m + np.arange(p), np.arange(m)]  # (beta, a) from x = (a, beta)
+        _, _, hess = loss.derivatives(x)
+        hess = hess[np.ix_(order, order)] * loss.n
         identified = np.r_[~scaling.constant, np.ones(m, dtype=bool)]
         bread = np.full((p + m, p + m), np.nan)
         inner = np.ix_(identified, identified)
         bread[inner] = np.linalg.pinv(hess[inner], hermitian=True)
         if cov_type != "nonrobust":
-            scores = loss.row_scores(theta)[:, free][:, identified]
+            scores = loss.row_scores(x)[:, order][:, identified]
             bread[inner] = sandwich_covariance(bread[inner], scores, cov_type=cov_type,
                                                groups=groups)
         if np.any(scaling.constant):
