@@ -61,9 +61,9 @@ def rare_probabilities(X_train, y_train, X_eval, *, n_alphas, alpha_min_ratio, r
         logit = LogisticRegression(C=np.inf, max_iter=10_000).fit(
             X_train, y_train == n_classes - 1)
     return {
-        "PRESTO": presto.predict_proba(X_eval)[:, -1],
+        "PRESTO": presto.predict_rare_proba(X_eval),
         "Logit": logit.predict_proba(X_eval)[:, 1],
-        "PO": po.predict_proba(X_eval)[:, -1],
+        "PO": po.predict_rare_proba(X_eval),
     }, presto.alpha_ / presto.alpha_max_
 
 

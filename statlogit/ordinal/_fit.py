@@ -7,6 +7,7 @@ sequence; the estimators, :func:`~statlogit.presto_path` and the cross-validatio
 folds all call it.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,12 +78,19 @@ def _blas_threads(loss):
     0.3 s); large Gram matrices keep the caller's threads."""
     from contextlib import nullcontext
 
-    from threadpoolctl import threadpool_limits
-
     n, q = loss.X.shape
     if n * (q + 1) ** 2 > SMALL_WORK:
         return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return _controller().limit(limits=1, user_api="blas")
+
+
+@functools.cache
+def _controller():
+    """threadpoolctl's inspection of the loaded libraries, done once per process
+    (about 10 ms each time otherwise: a cross-validated path makes 100 fits)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _factors(n_boundaries, n_features, penalize_first, penalty_factor):
