@@ -227,30 +227,20 @@ BAD_CV_PARAMETERS = [("cv", 1), ("scoring", "accuracy"), ("n_alphas", 0),
 BAD_PO_PARAMETERS = [("cov_type", "HC7"), ("link", "identity"), ("tol", "x")]
 
 
-@FAST
-@given(case=st.sampled_from(BAD_PARAMETERS))
-def test_invalid_presto_parameters(case):
-    name, value = case
+INVALID = ([(PrestoClassifier, c) for c in BAD_PARAMETERS]
+           + [(PrestoClassifierCV, c) for c in BAD_CV_PARAMETERS]
+           + [(ProportionalOddsClassifier, c) for c in BAD_PO_PARAMETERS]
+           + [(presto_path, c) for c in BAD_PARAMETERS if c[0] != "alpha"])
+
+
+@pytest.mark.parametrize("case", INVALID, ids=lambda c: f"{c[0].__name__}-{c[1][0]}")
+def test_invalid_hyper_parameters_are_named(case):
+    entry, (name, value) = case
     X, y = _data(6)
-    _raises_naming([name], lambda: PrestoClassifier(**{name: value}).fit(X, y))
-    if name != "alpha":
+    if entry is presto_path:
         _raises_naming([name], lambda: presto_path(X, y, **{name: value}))
-
-
-@FAST
-@given(case=st.sampled_from(BAD_CV_PARAMETERS))
-def test_invalid_cv_parameters(case):
-    name, value = case
-    X, y = _data(7)
-    _raises_naming([name], lambda: PrestoClassifierCV(**{name: value}).fit(X, y))
-
-
-@FAST
-@given(case=st.sampled_from(BAD_PO_PARAMETERS))
-def test_invalid_po_parameters(case):
-    name, value = case
-    X, y = _data(8)
-    _raises_naming([name], lambda: ProportionalOddsClassifier(**{name: value}).fit(X, y))
+    else:
+        _raises_naming([name], lambda: entry(**{name: value}).fit(X, y))
 
 
 def test_cluster_covariance_needs_groups():
