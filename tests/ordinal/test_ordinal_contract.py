@@ -199,3 +199,27 @@ def test_cv_checks_class_sizes_before_any_path(monkeypatch):
     y = np.r_[np.arange(298) % 99, 99, 99]  # the last class has 2 rows
     with pytest.raises(ValueError, match="smallest class has 2 rows"):
         PrestoClassifierCV(cv=5).fit(X, y)
+
+
+def test_sample_weight_and_groups_are_routed_by_metadata_routing(data):
+    import sklearn
+    from sklearn.metrics import log_loss, make_scorer
+    from sklearn.model_selection import cross_val_score
+
+    X, y = data
+    w = np.random.default_rng(0).integers(1, 4, len(y)).astype(float)
+    groups = np.arange(len(y)) % 10
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=1).split(X, y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = ProportionalOddsClassifier(cov_type="cluster").set_fit_request(
+            sample_weight=True, groups=True)
+        scorer = make_scorer(log_loss, greater_is_better=False,
+                             response_method="predict_proba").set_score_request(
+                                 sample_weight=False)
+        scores = cross_val_score(model, X, y, cv=folds, scoring=scorer,
+                                 params={"sample_weight": w, "groups": groups})
+    for score, (train, test) in zip(scores, folds, strict=True):
+        fold = ProportionalOddsClassifier(cov_type="cluster").fit(
+            X[train], y[train], sample_weight=w[train], groups=groups[train])
+        assert score == pytest.approx(-log_loss(y[test], fold.predict_proba(X[test])),
+                                      rel=1e-12)
