@@ -222,30 +222,45 @@ def weighted_derivatives(eta, y, weights, link):
 
 
 @njit
+def _softplus_sigmoids(x):
+    r""":math:`(\log(1 + e^x), \sigma(x), \sigma(-x))` from one exponential."""
+    if x >= 0.0:
+        e = math.exp(-x)
+        return x + math.log1p(e), 1.0 / (1.0 + e), e / (1.0 + e)
+    e = math.exp(x)
+    return math.log1p(e), e / (1.0 + e), 1.0 / (1.0 + e)
+
+
+@njit
 def _logit_row(eta_row, c, grad, hess_diag, hess_off):
+    r"""Value, gradient and Hessian of one row (logit link), sharing exponentials:
+    with :math:`d = b - a` and :math:`q = 1/(e^d - 1)`,
+    :math:`\log(1 - e^{-d}) = -\log(1 + q)`."""
     m = eta_row.shape[0]
-    value = row_neg_loglik(eta_row, c, LOGIT)
     if c == 0:
-        s = _sigmoid(eta_row[0])
-        grad[0] = s - 1.0
-        hess_diag[0] = s * (1.0 - s)
-    elif c == m:
-        s = _sigmoid(eta_row[m - 1])
+        value, s_neg, s = _softplus_sigmoids(-eta_row[0])
+        grad[0] = -s_neg
+        hess_diag[0] = s * s_neg
+        return value
+    if c == m:
+        value, s, s_neg = _softplus_sigmoids(eta_row[m - 1])
         grad[m - 1] = s
-        hess_diag[m - 1] = s * (1.0 - s)
-    else:
-        a = eta_row[c - 1]
-        b = eta_row[c]
-        sa = _sigmoid(a)
-        sb = _sigmoid(b)
-        q = 1.0 / math.expm1(b - a)
-        curv = q * (1.0 + q)
-        grad[c - 1] = sa + q
-        grad[c] = sb - 1.0 - q
-        hess_diag[c - 1] = sa * (1.0 - sa) + curv
-        hess_diag[c] = sb * (1.0 - sb) + curv
-        hess_off[c - 1] = -curv
-    return value
+        hess_diag[m - 1] = s * s_neg
+        return value
+    a = eta_row[c - 1]
+    b = eta_row[c]
+    if not b > a:
+        return np.inf
+    soft_a, sa, sa_neg = _softplus_sigmoids(a)
+    soft_b, sb, sb_neg = _softplus_sigmoids(b)
+    q = 1.0 / math.expm1(b - a)
+    curv = q * (1.0 + q)
+    grad[c - 1] = sa + q
+    grad[c] = -sb_neg - q
+    hess_diag[c - 1] = sa * sa_neg + curv
+    hess_diag[c] = sb * sb_neg + curv
+    hess_off[c - 1] = -curv
+    return -(b - soft_a - soft_b - math.log1p(q))
 
 
 @njit
