@@ -113,7 +113,7 @@ def _box_figure(raw, keys, metric_prefix, ylabel):
 
     groups = list(raw.groupby(keys, sort=False))
     fig, axes = plt.subplots(1, len(groups), figsize=(2.6 * len(groups), 3.2),
-                             sharey=True, squeeze=False)
+                             sharey=True, squeeze=False, layout="constrained")
     for ax, (values, part) in zip(axes[0], groups, strict=True):
         ax.boxplot([part[f"{metric_prefix}{m}"] for m in METHODS], tick_labels=METHODS)
         ax.set_yscale("log")
@@ -121,7 +121,6 @@ def _box_figure(raw, keys, metric_prefix, ylabel):
         ax.set_title(", ".join(f"{k}={v:.3g}" for k, v in zip(keys, values,
                                                              strict=True)), fontsize=8)
     axes[0, 0].set_ylabel(ylabel)
-    fig.tight_layout()
     return fig
 
 
