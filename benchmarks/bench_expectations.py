@@ -20,8 +20,6 @@ rounding: values far below 1 (independent runs would give values of order 1-3 ac
 ``python -m benchmarks.bench_expectations``.
 """
 
-import contextlib
-
 import numpy as np
 from scipy import linalg, optimize, special, stats
 from scipy.special import factorial2
@@ -30,8 +28,7 @@ from threadpoolctl import threadpool_limits
 from benchmarks._harness import Case, report
 from statlogit import MultipleExpectations
 from statlogit.datasets import cantilever_beam, make_cantilever_beam_laws
-from statlogit.expectations import _fit, _problem, _samplers, adaptive
-from statlogit.expectations._problem import ExpectationProblem
+from statlogit.expectations.kernel_hooks import replaced_kernels
 
 
 def numpy_aiscv(func, distribution, budget, weights, seed, stopping=True):
@@ -41,7 +38,7 @@ def numpy_aiscv(func, distribution, budget, weights, seed, stopping=True):
     estimates and their standard errors.
     """
     rng = np.random.default_rng(seed)
-    problem = ExpectationProblem(func, distribution)
+    problem = _Problem(func, distribution)
     n_adaptive_max = budget // 2
     batch = n_adaptive_max // 5
     X = problem.sample_initial(batch, rng)
@@ -91,9 +88,44 @@ def numpy_aiscv(func, distribution, budget, weights, seed, stopping=True):
             residuals.std(axis=0, ddof=1) / np.sqrt(residuals.shape[0]))
 
 
+class _Problem:
+    """The expectations of ``func`` under one law or a list of laws, in plain numpy
+    (draws in the same order as statlogit's, so both sides share one random stream)."""
+
+    def __init__(self, func, distribution):
+        self.func = func
+        self.laws = list(distribution) if isinstance(distribution, list) else [
+            distribution]
+        self.dim = getattr(self.laws[0], "dim", 1)
+
+    def _rvs(self, law, size, rng):
+        return np.asarray(law.rvs(size=size, random_state=rng)).reshape(size, self.dim)
+
+    def sample_initial(self, size, rng):
+        if len(self.laws) == 1:
+            return self._rvs(self.laws[0], size, rng)
+        counts = rng.multinomial(size, np.full(len(self.laws), 1.0 / len(self.laws)))
+        return np.vstack([self._rvs(law, int(c), rng)
+                          for law, c in zip(self.laws, counts, strict=True) if c])
+
+    def evaluate(self, X):
+        values = np.asarray(self.func(X), dtype=float).reshape(X.shape[0], -1)
+        return np.repeat(values, len(self.laws), axis=1) if values.shape[1] == 1 \
+            and len(self.laws) > 1 else values
+
+    def law_index(self):
+        """Column of each target's law (one column, broadcast, for one law)."""
+        return np.arange(len(self.laws))
+
+    def log_initial(self, log_laws):
+        return special.logsumexp(log_laws, axis=1) - np.log(log_laws.shape[1])
+
+
 def _log_laws(problem, X):
     """Every law's logpdf, one law at a time (scipy / numpy per law)."""
-    return np.column_stack([law.logpdf(X) for law in problem.laws])
+    arg = X[:, 0] if problem.dim == 1 else X
+    return np.column_stack([np.asarray(law.logpdf(arg)).reshape(-1)
+                            for law in problem.laws])
 
 
 def _component_logpdfs(X, means, covs):
@@ -228,30 +260,17 @@ def _np_alpha_objective(alpha, c, G_t, b):
     return np.sum(c / den), -G_t @ (c / den**2), den
 
 
-@contextlib.contextmanager
 def numpy_kernels():
     """Swap statlogit's numba kernels for their numpy twins inside the block."""
-    twins = {"gaussian_logpdf": _np_gaussian_logpdf,
-             "gaussian_mixture_logpdf": _np_mixture_logpdf,
-             "weighted_moments": _np_weighted_moments,
-             "cross_entropy_weights": _np_cross_entropy_weights,
-             "alpha_coefficients": _np_alpha_coefficients,
-             "sampler_ratios": _np_sampler_ratios,
-             "control_variate_residuals": _np_control_variate_residuals,
-             "control_variate_fit": _np_control_variate_fit,
-             "alpha_objective": _np_alpha_objective,
-             "exp_array": np.exp,
-             "logsumexp_rows": lambda a: special.logsumexp(a, axis=1)}
-    modules = (adaptive, _problem, _fit, _samplers)
-    saved = [(mod, name, getattr(mod, name)) for mod in modules for name in twins
-             if hasattr(mod, name)]
-    try:
-        for mod, name, _ in saved:
-            setattr(mod, name, twins[name])
-        yield
-    finally:
-        for mod, name, original in saved:
-            setattr(mod, name, original)
+    return replaced_kernels(
+        gaussian_logpdf=_np_gaussian_logpdf, gaussian_mixture_logpdf=_np_mixture_logpdf,
+        weighted_moments=_np_weighted_moments,
+        cross_entropy_weights=_np_cross_entropy_weights,
+        alpha_coefficients=_np_alpha_coefficients, sampler_ratios=_np_sampler_ratios,
+        control_variate_residuals=_np_control_variate_residuals,
+        control_variate_fit=_np_control_variate_fit,
+        inverse_affine_objective=_np_alpha_objective,
+        logsumexp_rows=lambda a: special.logsumexp(a, axis=1))
 
 
 def _with_numpy_kernels(fit):

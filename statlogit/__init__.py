@@ -32,6 +32,7 @@ from statlogit.expectations import (  # noqa: E402
     MultipleExpectations,
     PickFreezeProduct,
     SobolResult,
+    shapley_effects,
     sobol_indices,
 )
 from statlogit.ordinal import (  # noqa: E402
@@ -59,7 +60,7 @@ __all__ = [
     # expectations
     "MultipleExpectations", "MonteCarloExpectations", "MixtureISExpectations",
     "IndependentMarginals", "GaussianCopula", "PickFreezeProduct", "SobolResult",
-    "sobol_indices",
+    "sobol_indices", "shapley_effects",
     # sketching
     "SketchedLinearRegression", "sketches",
 ]

@@ -23,13 +23,17 @@ from statlogit.checkered._data import (
 from statlogit.expectations._data import (
     CANTILEVER_BEAM_BOX,
     CANTILEVER_BEAM_SOBOL_PAPER,
+    SOBOL_G_A,
     cantilever_beam,
     cantilever_beam_law,
     cantilever_beam_nominal_marginals,
     ishigami,
     ishigami_first_order,
+    ishigami_indices,
     lognormal_law,
     make_cantilever_beam_laws,
+    sobol_g,
+    sobol_g_indices,
 )
 from statlogit.ordinal._data import (
     make_presto_ordinal,
@@ -71,6 +75,10 @@ __all__ = [
     "CANTILEVER_BEAM_SOBOL_PAPER",
     "ishigami",
     "ishigami_first_order",
+    "ishigami_indices",
+    "sobol_g",
+    "sobol_g_indices",
+    "SOBOL_G_A",
     "make_linear_regression",
     "make_coherent_regression",
     "make_spike_regression",

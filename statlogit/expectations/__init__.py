@@ -1,5 +1,7 @@
-"""Many expectations from one sample: adaptive importance sampling + control variates,
-and Sobol' indices (Demange-Chryst, Bachoc & Morio, 2022)."""
+"""Many expectations from one sample: adaptive importance sampling + control variates
+(Demange-Chryst, Bachoc & Morio, 2022), and global sensitivity analysis built on it:
+Sobol' indices (first, total, second order; many outputs) and Shapley effects of
+dependent inputs."""
 
 from statlogit.expectations.adaptive import (
     MultipleExpectations,
@@ -13,6 +15,7 @@ from statlogit.expectations.laws import (
     IndependentMarginals,
     PickFreezeProduct,
 )
+from statlogit.expectations.shapley import shapley_effects
 from statlogit.expectations.sobol import (
     SobolResult,
     sobol_indices,
@@ -27,4 +30,5 @@ __all__ = [
     "PickFreezeProduct",
     "SobolResult",
     "sobol_indices",
+    "shapley_effects",
 ]

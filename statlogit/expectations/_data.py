@@ -125,3 +125,52 @@ def ishigami_first_order(a=7.0, b=0.1):
     variance = a**2 / 8 + b * np.pi**4 / 5 + b**2 * np.pi**8 / 18 + 0.5
     v1 = 0.5 * (1 + b * np.pi**4 / 5) ** 2
     return np.array([v1, a**2 / 8, 0.0]) / variance
+
+
+def ishigami_indices(a=7.0, b=0.1):
+    r"""Exact first-, total- and second-order Sobol' indices of :func:`ishigami`.
+
+    With :math:`V = a^2/8 + b\pi^4/5 + b^2\pi^8/18 + 1/2`,
+    :math:`V_1 = (1 + b\pi^4/5)^2/2`, :math:`V_2 = a^2/8` and
+    :math:`V_{13} = b^2\pi^8(1/18 - 1/50)` (the only interaction).
+
+    Returns
+    -------
+    first, total : ndarray of shape (3,)
+    second : ndarray of shape (3,)
+        Pairs (1, 2), (1, 3), (2, 3).
+    """
+    variance = a**2 / 8 + b * np.pi**4 / 5 + b**2 * np.pi**8 / 18 + 0.5
+    v1, v2 = 0.5 * (1 + b * np.pi**4 / 5) ** 2, a**2 / 8
+    v13 = b**2 * np.pi**8 * (1 / 18 - 1 / 50)
+    return (np.array([v1, v2, 0.0]) / variance, np.array([v1 + v13, v2, v13]) / variance,
+            np.array([0.0, v13, 0.0]) / variance)
+
+
+SOBOL_G_A = (0.0, 1.0, 4.5, 9.0, 99.0, 99.0, 99.0, 99.0)
+
+
+def sobol_g(X, a=SOBOL_G_A):
+    r"""Sobol' G function :math:`\prod_r (|4x_r - 2| + a_r)/(1 + a_r)`, inputs
+    independent uniform on [0, 1] (d = len(a))."""
+    a = np.asarray(a, dtype=float)
+    X = np.asarray(X, dtype=float)
+    return np.prod((np.abs(4 * X - 2) + a) / (1 + a), axis=1)
+
+
+def sobol_g_indices(a=SOBOL_G_A):
+    r"""Exact Sobol' indices of :func:`sobol_g`: with :math:`V_r = 1/(3(1+a_r)^2)` and
+    :math:`V = \prod_r(1+V_r) - 1`, :math:`S_r = V_r/V`,
+    :math:`S^T_r = V_r\prod_{s\ne r}(1+V_s)/V`, :math:`S_{rs} = V_rV_s/V`.
+
+    Returns
+    -------
+    first, total : ndarray of shape (d,)
+    second : ndarray of shape (d(d-1)/2,)
+        Pairs r < s in ``numpy.triu_indices(d, 1)`` order.
+    """
+    v = 1 / (3 * (1 + np.asarray(a, dtype=float)) ** 2)
+    variance = np.prod(1 + v) - 1
+    r, s = np.triu_indices(v.shape[0], 1)
+    return (v / variance, v * np.prod(1 + v) / (1 + v) / variance,
+            v[r] * v[s] / variance)

@@ -1,4 +1,5 @@
-"""The steps of aISCV: parts, cross-entropy refits, the alpha sub-problem, CV fits."""
+"""The steps of aISCV: parts, cross-entropy refits, the alpha sub-problem (solved by
+:func:`statlogit.solvers.simplex_newton.minimize_inverse_affine`)."""
 
 import warnings
 from dataclasses import dataclass
@@ -6,14 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from statlogit.expectations._kernels import (
-    alpha_coefficients,
-    alpha_objective,
-    gaussian_logpdf,
-    weighted_moments,
-)
+from statlogit.expectations._gaussian_kernels import gaussian_logpdf, weighted_moments
 from statlogit.expectations._samplers import Components
+from statlogit.expectations._weight_kernels import alpha_coefficients
 from statlogit.kernels.common import logsumexp_rows
+from statlogit.solvers.simplex_newton import minimize_inverse_affine
 
 ALPHA_FLOOR = 9e-12
 JITTER = 1e-6
@@ -35,16 +33,20 @@ class Parts:
     laws: np.ndarray
 
     @classmethod
-    def from_pilot(cls, values, law_index):
+    def from_pilot(cls, values, law_index, keep_zero=False):
+        """Parts from the pilot values; a target that is zero at every pilot point is
+        refused, or (``keep_zero``) kept as one positive part (its component is then
+        fitted without weights and its estimate is plain importance sampling)."""
         positive = (values > 0).any(axis=0)
         negative = (values < 0).any(axis=0)
         zero = np.flatnonzero(~positive & ~negative)
-        if zero.size:
+        if zero.size and (not keep_zero or zero.size == values.shape[1]):
             raise ValueError(
                 f"integrand(s) {zero.tolist()[:10]} are zero at every pilot point, so "
                 "nothing can be adapted to them; increase budget (or "
-                "adaptive_fraction) or reformulate."
+                "adaptive_fraction), reformulate, or pass zero_targets='keep'."
             )
+        positive[zero] = True
         cols, signs = [], []
         for j in range(values.shape[1]):
             for sign, present in ((1.0, positive[j]), (-1.0, negative[j])):
@@ -66,11 +68,12 @@ class Parts:
                     and np.all(self.signs > 0))
 
     def values(self, targets):
-        """Part values (n, P) from target values (n, J)."""
+        """Part values (n, P), C-ordered, from target values (n, J) (column indexing
+        returns a Fortran-ordered array: the kernels would compile a second time)."""
         if self.identity:
             return targets
         v = targets[:, self.cols] * self.signs
-        return np.where(self.split, np.maximum(v, 0.0), v)
+        return np.ascontiguousarray(np.where(self.split, np.maximum(v, 0.0), v))
 
     def law_columns(self, log_laws):
         """log f of each part's law (n, P), C-ordered, from the laws' columns (n, L)."""
@@ -186,220 +189,21 @@ def alpha_problem(values, log_abs_target, log_g, log_h, log_q0, beta, weights, d
     G_t *= 1.0 - defensive
     b = defensive * np.exp(log_q0 - m) if defensive > 0 else np.zeros_like(m)
     log_c += m - log_h
-    log_c -= log_c.max()
+    top = log_c.max()
+    log_c -= top if np.isfinite(top) else 0.0
     return AlphaProblem(np.exp(log_c), G_t, b, m)
 
 
 def minimize_alpha(c, G_t, b, alpha0, *, lower=ALPHA_FLOOR, max_iter=200, rtol=1e-10):
-    r"""Minimise :math:`V(\alpha)=\sum_i c_i/(G_i^\top\alpha + b_i)` over the simplex.
-
-    Projected Newton method on :math:`\{\alpha_k\ge\ell, \sum_k\alpha_k=1\}`. On
-    the face of weights above the floor, an equality-constrained Newton step solves
-    :math:`H_{FF}d + \nu\mathbf 1 = -\nabla_F V`, :math:`\mathbf 1^\top d = 0`, with
-    :math:`H = 2\sum_i c_i G_iG_i^\top/(G_i^\top\alpha+b_i)^3` (one symmetric
-    product; value and gradient from a numba kernel). An Armijo search along the
-    projection of :math:`\alpha + td` onto the set follows, which puts weights on the
-    floor many at a time and lands a shrinking weight on the floor rather than letting
-    it creep there. Once the face is nearly solved (Newton decrement
-    :math:`\lambda^2 = -\nabla V^\top d \le 10^{-3}V`), the floor weights whose
-    gradients lie below the face's multiplier :math:`-\nu` are released (along the
-    projected gradient if the enlarged Newton step would not raise them). A release
-    that does not lower V is dropped for one plain face step; any other step that does
-    not lower V is retried along the projected gradient. Stops when
-    :math:`\lambda^2 \le` ``rtol`` :math:`\cdot V` with no weight worth releasing,
-    after that last (quadratically convergent) step, or when the projected gradient
-    cannot lower V either.
-
-    Parameters
-    ----------
-    c : ndarray of shape (n,)
-    G_t : ndarray of shape (K, n)
-        G transposed (component-major).
-    b : ndarray of shape (n,)
-    alpha0 : ndarray of shape (K,)
-        Starting weights (projected onto the set first).
+    r"""The mixture weights: :math:`\min_\alpha \sum_i c_i/(G_i^\top\alpha + b_i)` on
+    :math:`\{\alpha_k \ge` ``lower``, :math:`\sum_k\alpha_k = 1\}` by
+    :func:`~statlogit.solvers.simplex_newton.minimize_inverse_affine`.
 
     Returns
     -------
     alpha : ndarray of shape (K,)
     value : float
     """
-    n_comp = G_t.shape[0]
-    if n_comp == 1:
-        return np.ones(1), alpha_objective(np.ones(1), c, G_t, b)[0]
-    alpha = project_capped_simplex(np.asarray(alpha0, dtype=float), lower)
-    point = (alpha, *alpha_objective(alpha, c, G_t, b))
-    mode = "newton"
-    for _ in range(max_iter):
-        alpha, value, grad, _ = point
-        if mode == "gradient":
-            direction, decrement, kind = -(grad - grad.mean()), np.inf, "gradient"
-        else:
-            direction, decrement, kind = _search_direction(point, c, G_t, lower, rtol,
-                                                           mode == "newton")
-        previous = value
-        point = _projected_search(point, direction, c, G_t, b, lower)
-        alpha, value = point[:2]
-        if decrement <= rtol * value:
-            return alpha, value
-        if value < previous - 1e-15 * abs(previous):
-            mode = "newton"
-        elif kind == "gradient":
-            return alpha, value
-        else:
-            mode = "face" if kind == "release" else "gradient"
-    warnings.warn(f"the alpha sub-problem did not converge in {max_iter} Newton "
-                  "iterations; keeping the last weights.", ConvergenceWarning,
-                  stacklevel=3)
-    return alpha, value
-
-
-def project_capped_simplex(v, lower):
-    """Euclidean projection onto {alpha >= lower, sum(alpha) = 1} (sort-based; shifted
-    by max(v) first, which leaves the projection unchanged and keeps huge entries from
-    absorbing the sums)."""
-    free = 1.0 - v.shape[0] * lower
-    u = (v - v.max()) / free
-    s = np.sort(u)[::-1]
-    cumulative = np.cumsum(s) - 1.0
-    rho = np.flatnonzero(s - cumulative / np.arange(1, u.shape[0] + 1) > 0)[-1]
-    return lower + free * np.maximum(u - cumulative[rho] / (rho + 1.0), 0.0)
-
-
-def _search_direction(point, c, G_t, lower, rtol, may_release=True):
-    """Newton step on the face above the floor; once the face is nearly solved, on the
-    face enlarged by the floor weights that want to rise (those the enlarged step does
-    raise); the projected gradient when neither helps. Returns the step, the Newton
-    decrement (inf when no convergence may be declared after the step) and its kind
-    ("face", "release" or "gradient"). ``point`` is (alpha, V, grad V, the denominators
-    G alpha + b)."""
-    alpha, value, grad, den = point
-    root = np.sqrt(2.0 * c / den**3)
-    free = alpha > 2.0 * lower  # the floor, with room for the projection's round-off
-    face = _Face.on(G_t, root, np.flatnonzero(free))
-    direction, multiplier = face.newton_step(grad)
-    decrement = -(grad @ direction)
-    if not decrement >= 0.0:
-        return -(grad - grad.mean()), np.inf, "gradient"
-    release = ~free & (grad + multiplier < -1e-12 * abs(multiplier))
-    if decrement > 1e-3 * value or not may_release or not release.any():
-        return direction, decrement, "face"
-    for _ in range(3):
-        enlarged, _ = face.enlarged(G_t, root, np.flatnonzero(release)).newton_step(grad)
-        raised = release & (enlarged > 0.0)
-        if np.array_equal(raised, release):
-            if -(grad @ enlarged) <= rtol * value:  # releasing gains nothing
-                return direction, decrement, "face"
-            return enlarged, np.inf, "release"
-        release = raised
-        if not release.any():
-            break
-    if decrement > rtol * value:  # the multiplier is still rough: solve the face first
-        return direction, np.inf, "face"
-    return -(grad - grad.mean()), np.inf, "gradient"
-
-
-@dataclass
-class _Face:
-    r"""The Hessian block :math:`H_{FF} = S S^\top`, :math:`S = G_F\,\mathrm{diag}(r)`,
-    of the weights with indices F."""
-
-    index: np.ndarray
-    scaled: np.ndarray | None  # S (None for an enlarged face, which is not enlarged again)
-    hess: np.ndarray
-
-    @classmethod
-    def on(cls, G_t, root, index):
-        scaled = G_t[index]
-        scaled *= root  # in place: a second (free x n) temporary made this 3x slower
-        return cls(index, scaled, scaled @ scaled.T)
-
-    def enlarged(self, G_t, root, extra):
-        """The face with the weights ``extra`` added (only the new blocks computed)."""
-        new = _Face.on(G_t, root, extra)
-        cross = new.scaled @ self.scaled.T
-        hess = np.block([[self.hess, cross.T], [cross, new.hess]])
-        return _Face(np.concatenate([self.index, extra]), None, hess)
-
-    def newton_step(self, grad):
-        """Equality-constrained Newton step on the face and its multiplier."""
-        k = self.index.shape[0]
-        kkt = np.zeros((k + 1, k + 1))
-        kkt[:k, :k] = self.hess + np.eye(k) * (1e-12 * np.trace(self.hess) / k + 1e-300)
-        kkt[:k, k] = kkt[k, :k] = 1.0
-        solution = np.linalg.solve(kkt, np.concatenate([-grad[self.index], [0.0]]))
-        direction = np.zeros_like(grad)
-        direction[self.index] = solution[:k]
-        return direction, solution[k]
-
-
-def _projected_search(point, direction, c, G_t, b, lower):
-    r"""Armijo search along t -> P(alpha + t d) over :func:`_trial_steps` (d rescaled to
-    at most 1 per weight: a longer step leaves the simplex anyway). Up to the blocking
-    step the path is the segment alpha + t d, on which :math:`V(t) =
-    \sum_i c_i/(\mathrm{den}_i + t\,(G d)_i)` costs one pass over the points, not over
-    points and components."""
-    alpha, value, grad, den = point
-    direction = direction / max(1.0, np.abs(direction).max())
-    slope = grad @ direction
-    blocking = _blocking_step(alpha, direction, lower)
-    segment = None
-    for step in _trial_steps(blocking):
-        if step <= blocking:
-            if segment is None:
-                segment = _Segment(c, den, direction @ G_t)
-            if not segment.value(step) <= value + 1e-4 * step * slope:
-                continue
-            if step == 1.0:
-                step = segment.extend(blocking)
-        trial = project_capped_simplex(alpha + step * direction, lower)
-        new_value, new_grad, new_den = alpha_objective(trial, c, G_t, b)
-        if new_value <= value + 1e-4 * (grad @ (trial - alpha)):
-            return trial, new_value, new_grad, new_den
-    return point
-
-
-class _Segment:
-    r""":math:`V` along :math:`\alpha + t d` before any weight reaches the floor:
-    :math:`V(t) = \sum_i c_i/(\mathrm{den}_i + t\,(Gd)_i)`, one pass over the points."""
-
-    def __init__(self, c, den, slope_den):
-        self.c, self.den, self.slope_den = c, den, slope_den
-
-    def value(self, step):
-        den = self.den + step * self.slope_den
-        return np.sum(self.c / den) if np.all(den > 0.0) else np.inf
-
-    def extend(self, blocking, max_doublings=30):
-        """The accepted full step doubled while V keeps falling, up to the blocking
-        step (tried last). Far from the optimum V behaves like 1/t along the Newton
-        direction, whose Newton step only goes 1.5 times as far: without this the
-        method crawls there at a linear rate of 2/3."""
-        best, best_value = 1.0, self.value(1.0)
-        candidates = [2.0**k for k in range(1, max_doublings) if 2.0**k < blocking]
-        for step in candidates + ([blocking] if np.isfinite(blocking) else []):
-            trial_value = self.value(step)
-            if not trial_value < best_value:
-                break
-            best, best_value = step, trial_value
-        return best
-
-
-def _blocking_step(alpha, direction, lower):
-    """The step at which the first shrinking weight reaches the floor (inf if none)."""
-    shrinking = direction < 0
-    if not shrinking.any():
-        return np.inf
-    return float(np.min((alpha[shrinking] - lower) / -direction[shrinking]))
-
-
-def _trial_steps(blocking, n_halvings=60, n_projected=30):
-    """Halvings of the full step down to the blocking step (at most ``n_projected``:
-    each costs a pass over points and components, and moving no weight by 1e-9 means
-    the search has stalled), that step itself, then its halvings: a weight heading for
-    the floor lands on it instead of creeping towards it geometrically."""
-    halvings = [0.5**k for k in range(n_halvings)]
-    if blocking >= 1.0:
-        return halvings
-    projected = [t for t in halvings[:n_projected] if t > blocking]
-    return projected + [blocking * t for t in halvings] if blocking > 0.0 else projected
+    result = minimize_inverse_affine(c, G_t, b, alpha0, lower=lower, max_iter=max_iter,
+                                     rtol=rtol)
+    return result.x, result.objective

@@ -4,14 +4,15 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from scipy import special
 from sklearn.base import BaseEstimator
 from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_is_fitted
 
 from statlogit._validation import check_scalar
-from statlogit.expectations._kernels import gaussian_logpdf
+from statlogit.expectations._evaluation import Evaluator
+from statlogit.expectations._gaussian_kernels import gaussian_logpdf
 from statlogit.expectations.laws import as_law, lognormal_scale_stack
+from statlogit.inference import conf_int_frame, summary_from_table, wald_table
 from statlogit.kernels.common import logsumexp_rows
 
 
@@ -22,13 +23,12 @@ class ExpectationProblem:
     (J = its length; ``func`` then has 1 output, broadcast, or J outputs, paired).
     """
 
-    def __init__(self, func, distribution):
-        if not callable(func):
-            raise ValueError(f"func must be callable; got {type(func).__name__}.")
+    def __init__(self, func, distribution, n_jobs=None, batch_size=None):
         laws = list(distribution) if isinstance(distribution, list | tuple) else [
             distribution]
         if not laws:
             raise ValueError("distribution must be a law or a non-empty list of laws.")
+        self.evaluator = Evaluator(func, n_jobs=n_jobs, batch_size=batch_size)
         self.func = func
         self.laws = [as_law(law) for law in laws]
         dims = {law.dim for law in self.laws}
@@ -36,6 +36,7 @@ class ExpectationProblem:
             raise ValueError(f"all laws must have the same dimension; got {sorted(dims)}.")
         self.dim = dims.pop()
         self.n_outputs = None
+        self.scale = None
         self._log_scale = lognormal_scale_stack([view.law for view in self.laws])
 
     @property
@@ -46,23 +47,41 @@ class ExpectationProblem:
     def n_targets(self):
         return max(self.n_laws, self.n_outputs)
 
+    @property
+    def output_names(self):
+        """The column names of a DataFrame-valued ``func`` (else None)."""
+        return self.evaluator.output_names
+
     def evaluate(self, X):
-        """Integrand values (n, J) at the points X, checked for shape and finiteness."""
-        values = np.asarray(self.func(X))
-        n = X.shape[0]
-        if values.ndim == 1 and values.shape[0] == n:
-            values = values[:, None]
-        if values.ndim != 2 or values.shape[0] != n:
-            raise ValueError(
-                f"func must map an ({n}, {self.dim}) array to an ({n}, J) array; got "
-                f"shape {values.shape}."
-            )
-        values = np.array(values, dtype=np.float64, order="C")  # ours: centred in place later
-        if not np.all(np.isfinite(values)):
-            raise ValueError("func returned NaN or infinite values; it must be finite "
-                             "everywhere the sampler can reach.")
+        r"""Integrand values (n, J) at the points X, checked for shape and finiteness,
+        divided by :attr:`scale`.
+
+        The scale is a power of two (so dividing by it is exact) fixed at the first
+        call: 1 unless the values there reach beyond :math:`2^{\pm 100}`, where their
+        squares and variances would overflow or underflow; estimators multiply their
+        results back (:meth:`BaseExpectations._unscale`).
+        """
+        values = self.evaluator(X, on_error=self._list_hint)
+        if self.scale is None:
+            self.scale = _power_of_two_scale(values)
+        if self.scale != 1.0:
+            values /= self.scale
         self._check_outputs(values.shape[1])
         return self._broadcast(values)
+
+    def _list_hint(self, exc):
+        """A func that fails on the points of a list of univariate laws was most likely
+        written for a vector of independent inputs (the other reading of a list)."""
+        if self.n_laws < 2 or self.dim != 1 or not isinstance(
+                exc, IndexError | ValueError | TypeError):
+            return None
+        return ValueError(
+            f"func failed on points drawn from a list of {self.n_laws} univariate laws "
+            f"({type(exc).__name__}: {exc}). A list of laws is read as {self.n_laws} "
+            "alternative laws of the whole input X, one expectation per law, so X has "
+            "1 column here. If the list gives the independent coordinates of one input "
+            "vector, pass IndependentMarginals([...]) instead."
+        )
 
     def _check_outputs(self, k):
         if self.n_outputs is None:
@@ -129,6 +148,13 @@ class ExpectationProblem:
         return U
 
 
+def _power_of_two_scale(values):
+    top = float(np.max(np.abs(values))) if values.size else 0.0
+    if top == 0.0 or 2.0**-100 <= top <= 2.0**100:
+        return 1.0
+    return 2.0 ** np.floor(np.log2(top))
+
+
 def check_budget(budget):
     return check_scalar(budget, name="budget", lower=2, integer=True)
 
@@ -144,6 +170,24 @@ class BaseExpectations(BaseEstimator):
     __metadata_request__fit = {name: metadata_routing.UNUSED
                                for name in ("func", "distribution")}
 
+    def _unscale(self, problem):
+        """Results back in ``func``'s units (see :meth:`ExpectationProblem.evaluate`)."""
+        self.output_names_ = problem.output_names
+        scale = problem.scale or 1.0
+        if scale == 1.0:
+            return
+        with np.errstate(over="ignore", under="ignore"):
+            self.estimates_ = self.estimates_ * scale
+            self.std_errors_ = self.std_errors_ * scale
+            self.covariance_ = (self.covariance_ * scale) * scale
+        if not (np.all(np.isfinite(self.std_errors_))
+                and np.all(np.isfinite(self.covariance_))):
+            raise ValueError(
+                f"func's values reach about {scale:.3g}: the covariance of the estimates "
+                "overflows float64. Divide func by a constant (and multiply the "
+                "estimates back)."
+            )
+
     def _set_results(self, residuals, offsets):
         """Estimates mean(residuals) + offsets with the covariance of their mean
         (``residuals`` is centred in place)."""
@@ -155,26 +199,60 @@ class BaseExpectations(BaseEstimator):
         self.covariance_ = cov
         self.std_errors_ = np.sqrt(np.clip(np.diag(cov), 0.0, None))
 
-    def conf_int(self, level=0.95):
-        """Normal-approximation confidence intervals, shape (J, 2).
+    def _estimate_names(self):
+        """Row labels: ``func``'s DataFrame column names, else ``E[0]``, ``E[1]``, ..."""
+        names = getattr(self, "output_names_", None)
+        if names is not None and len(names) == len(self.estimates_):
+            return [str(name) for name in names]
+        return [f"E[{j}]" for j in range(len(self.estimates_))]
+
+    def _inference_frame(self):
+        check_is_fitted(self, "estimates_")
+        return pd.DataFrame({"coef": self.estimates_, "std err": self.std_errors_},
+                            index=pd.Index(self._estimate_names()))
+
+    def conf_int(self, alpha=0.05):
+        r"""Normal-approximation intervals :math:`\hat I_j \pm z_{1-\alpha/2}\,
+        \widehat{se}_j`.
 
         Parameters
         ----------
-        level : float
-            Coverage in (0, 1).
-        """
-        check_is_fitted(self, "estimates_")
-        level = check_scalar(level, name="level", lower=0.0, upper=1.0,
-                             include_lower=False, include_upper=False)
-        z = special.ndtri(0.5 + level / 2.0)
-        half = z * self.std_errors_
-        return np.column_stack([self.estimates_ - half, self.estimates_ + half])
+        alpha : float
+            1 - coverage, in (0, 0.5] (``0.05`` for 95 % intervals; a value above 0.5
+            is refused, as it is most likely a coverage level such as 0.95).
 
-    def summary(self, level=0.95):
-        """DataFrame of estimates, standard errors and confidence intervals."""
-        ci = self.conf_int(level)
-        return pd.DataFrame({"estimate": self.estimates_, "std_error": self.std_errors_,
-                             "lower": ci[:, 0], "upper": ci[:, 1]})
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lower``, ``upper``, indexed by the estimate names (``func``'s
+            DataFrame columns, else ``E[0]``, ``E[1]``, ...).
+        """
+        frame = self._inference_frame()
+        return conf_int_frame(frame["coef"], frame["std err"], names=frame.index,
+                              alpha=check_alpha(alpha))
+
+    def summary(self, alpha=0.05):
+        """statsmodels ``Summary``: estimate, standard error, z, p-value (of
+        :math:`I_j = 0`) and the (1 - alpha) interval of every expectation."""
+        frame = self._inference_frame()
+        table = wald_table(frame["coef"], frame["std err"], names=frame.index,
+                           alpha=check_alpha(alpha))
+        info = {"Estimator": type(self).__name__, "Expectations": len(frame),
+                "Integrand evaluations": getattr(self, "n_evaluations_", "")}
+        return summary_from_table(
+            table, title="Expectations",
+            info=info, notes=["Standard errors: normal approximation of the estimator's "
+                              "sampling distribution (asymptotic covariance_)."])
+
+
+def check_alpha(alpha):
+    """``alpha`` = 1 - coverage in (0, 0.5]; a coverage level such as 0.95 is refused."""
+    alpha = check_scalar(alpha, name="alpha", lower=0.0, upper=1.0,
+                         include_lower=False, include_upper=False)
+    if alpha > 0.5:
+        raise ValueError(f"alpha={alpha:g} is 1 - coverage and must be <= 0.5; for "
+                         f"{alpha:.0%} intervals pass alpha={1 - alpha:.3g}.")
+    return alpha
 
 
 def resolve_weights(weights, pilot, n_targets):

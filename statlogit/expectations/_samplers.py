@@ -5,10 +5,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from statlogit.expectations._kernels import (
-    control_variate_residuals,
+from statlogit.expectations._gaussian_kernels import (
     gaussian_logpdf,
     gaussian_mixture_logpdf,
+)
+from statlogit.expectations._weight_kernels import (
+    control_variate_residuals,
     sampler_ratios,
 )
 from statlogit.kernels.common import logsumexp_rows

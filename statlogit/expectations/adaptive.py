@@ -11,7 +11,6 @@ from statlogit.expectations._fit import (
     fit_gaussian_mixtures,
     fit_gaussians,
 )
-from statlogit.expectations._kernels import control_variate_fit, cross_entropy_weights
 from statlogit.expectations._problem import (
     BaseExpectations,
     ExpectationProblem,
@@ -19,7 +18,7 @@ from statlogit.expectations._problem import (
     resolve_weights,
 )
 from statlogit.expectations._samplers import Batch, Pool, Sampler
-from statlogit.kernels.common import exp_array
+from statlogit.expectations._weight_kernels import control_variate_fit, cross_entropy_weights
 
 
 class MultipleExpectations(BaseExpectations):
@@ -82,6 +81,18 @@ class MultipleExpectations(BaseExpectations):
         Share of :math:`q_0` in every sampler (0 in the paper).
     random_state : None, int, SeedSequence or Generator
         Randomness.
+    n_jobs : int or None
+        joblib workers evaluating ``func`` (None: joblib's default, 1 unless a
+        ``joblib.parallel_config`` says otherwise, e.g. ``backend="dask"`` for a
+        dask.distributed cluster). The estimates do not depend on it.
+    batch_size : int or None
+        Rows per call of ``func`` (None: one call per sample when serial, about four
+        batches per worker otherwise). The estimates do not depend on it.
+    zero_targets : {"raise", "keep"}
+        A target that is zero at every pilot point is refused, or kept: its component
+        is then fitted to the pool without weights, it gets weight 0 in the criterion,
+        and its estimate is importance sampling with the final sampler (unbiased; its
+        standard error shows how well the sampler covers where it is not zero).
 
     Attributes
     ----------
@@ -98,11 +109,27 @@ class MultipleExpectations(BaseExpectations):
     history_ : pandas.DataFrame
         One row per step (pilot first): points so far, both sides of the stopping
         test, whether it fired, alpha and beta.
+    output_names_ : list of str or None
+        The columns of a DataFrame-valued ``func`` (they label :meth:`conf_int` and
+        :meth:`summary`; without them the rows are ``E[0]``, ``E[1]``, ...).
+
+    Notes
+    -----
+    **Lists of laws.** ``distribution`` may be one law or a list of laws. A list is
+    always read as J *alternative* laws of the whole input vector (one expectation
+    per law). To give the independent coordinates of one input vector, pass
+    :class:`~statlogit.IndependentMarginals` (``sobol_indices`` reads its ``inputs``
+    list that way, because there the inputs are always one vector); a function that
+    fails on the 1-column points of a list of univariate laws gets an error saying so.
+
+    **Scale.** Values of ``func`` beyond :math:`2^{\pm100}` are divided internally by
+    a power of two (exactly) and the results multiplied back.
     """
 
     def __init__(self, budget=20_000, weights="relative", family="gaussian",
                  covariance="full", adaptive_fraction=0.5, n_batches=5,
-                 stopping="paper", defensive=0.0, random_state=None):
+                 stopping="paper", defensive=0.0, random_state=None, n_jobs=None,
+                 batch_size=None, zero_targets="raise"):
         self.budget = budget
         self.weights = weights
         self.family = family
@@ -112,6 +139,9 @@ class MultipleExpectations(BaseExpectations):
         self.stopping = stopping
         self.defensive = defensive
         self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.batch_size = batch_size
+        self.zero_targets = zero_targets
 
     def fit(self, func, distribution):
         """Estimate the expectations of ``func`` under ``distribution``.
@@ -128,7 +158,7 @@ class MultipleExpectations(BaseExpectations):
         self
         """
         settings = self._check_params()
-        problem = ExpectationProblem(func, distribution)
+        problem = ExpectationProblem(func, distribution, self.n_jobs, self.batch_size)
         rng = resolve_rng(self.random_state)
         budget, n_adaptive_max, batch = self._budget_split(problem.dim)
         pool, parts = self._pilot(problem, batch, n_adaptive_max, rng)
@@ -138,12 +168,15 @@ class MultipleExpectations(BaseExpectations):
             runner.step(batch)
         self._final_estimate(runner, budget - pool.n, rng)
         self._store(runner, pool.n, budget)
+        self._unscale(problem)
+        self.beta_ = self.beta_ * problem.scale
         return self
 
     def _check_params(self):
         for name, allowed in (("family", ("gaussian", "gaussian_mixture")),
                               ("covariance", ("full", "diag")),
-                              ("stopping", ("paper", "none"))):
+                              ("stopping", ("paper", "none")),
+                              ("zero_targets", ("raise", "keep"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}; got "
                                  f"{getattr(self, name)!r}.")
@@ -173,7 +206,8 @@ class MultipleExpectations(BaseExpectations):
     def _pilot(self, problem, size, capacity, rng):
         X = problem.sample_initial(size, rng)
         targets = problem.evaluate(X)
-        parts = Parts.from_pilot(targets, problem.law_index())
+        parts = Parts.from_pilot(targets, problem.law_index(),
+                                 keep_zero=self.zero_targets == "keep")
         pool = Pool(make_batch(problem, parts, X, targets), capacity=capacity,
                     max_stages=self.n_batches)
         return pool, parts
@@ -204,7 +238,7 @@ class MultipleExpectations(BaseExpectations):
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.2))
+            _, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
         h = self.history_
         ax.plot(h["n_points"], h["criterion"], "o-", label=r"$\sum_j w_j\hat\sigma_j^2/(N-n)$")
         fired = h[h["stopped"]]
@@ -234,9 +268,12 @@ class _Adaptation:
 
     def start(self, weights):
         pool = self.pool
-        y = np.sign(pool.values) * exp_array(pool.log_abs_target - pool.log_h()[:, None])
+        with np.errstate(over="ignore", under="ignore"):  # numpy's exp: no kernel to compile
+            y = np.sign(pool.values) * np.exp(pool.log_abs_target - pool.log_h()[:, None])
         pilot = y.mean(axis=0)
-        self.weights = self._part_weights(weights, pilot)
+        with np.errstate(divide="ignore"):
+            self.weights = self._part_weights(weights, pilot)
+        self.weights[~np.isfinite(self.weights)] = 0.0  # parts unseen on the pilot
         self.alpha = np.sqrt(self.weights) * np.abs(pilot)
         self.alpha /= self.alpha.sum()
         self.beta = pilot
@@ -276,6 +313,7 @@ class _Adaptation:
     def _refit(self, log_h):
         pool, s = self.pool, self.settings
         weights = cross_entropy_weights(pool.values, pool.log_abs_target, log_h)
+        weights[:, weights.sum(axis=0) == 0.0] = 1.0  # unseen parts: the pool's spread
         if s["mixture"]:
             return fit_gaussian_mixtures(pool.X, weights, s["diag"], self.rng)
         return fit_gaussians(pool.X, weights, s["diag"])

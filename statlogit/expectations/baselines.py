@@ -13,16 +13,19 @@ from statlogit.expectations._problem import (
 class _Baseline(BaseExpectations):
     """Shared parameters and ``fit`` of the non-adaptive baselines."""
 
-    def __init__(self, budget=20_000, random_state=None):
+    def __init__(self, budget=20_000, random_state=None, n_jobs=None, batch_size=None):
         self.budget = budget
         self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.batch_size = batch_size
 
     def fit(self, func, distribution):
         """Estimate; same arguments as :meth:`MultipleExpectations.fit`."""
-        problem = ExpectationProblem(func, distribution)
+        problem = ExpectationProblem(func, distribution, self.n_jobs, self.batch_size)
         budget = check_budget(self.budget)
         rng = resolve_rng(self.random_state)
         self._estimate(problem, budget, rng)
+        self._unscale(problem)
         self.n_evaluations_ = budget
         return self
 
@@ -40,6 +43,8 @@ class MonteCarloExpectations(_Baseline):
     budget : int
         Total number of points (exactly).
     random_state : None, int, SeedSequence or Generator
+    n_jobs, batch_size : int or None
+        How ``func`` is evaluated (see :class:`MultipleExpectations`).
     """
 
     def _estimate(self, problem, budget, rng):
@@ -77,6 +82,8 @@ class MixtureISExpectations(_Baseline):
     budget : int
         Total number of points (exactly).
     random_state : None, int, SeedSequence or Generator
+    n_jobs, batch_size : int or None
+        How ``func`` is evaluated (see :class:`MultipleExpectations`).
     """
 
     def _estimate(self, problem, budget, rng):

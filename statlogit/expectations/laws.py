@@ -129,6 +129,33 @@ class IndependentMarginals:
             [inverse_normal_score(m, Z[:, r]) for r, m in enumerate(self.marginals)]
         )
 
+    def conditional_rvs(self, free, X, random_state=None):
+        r"""Redraw the coordinates ``free`` of every row of X from their law given the
+        other coordinates of that row (exactly; here: from their marginals).
+
+        Parameters
+        ----------
+        free : sequence of int
+            The coordinates to redraw.
+        X : ndarray of shape (n, d)
+        random_state : None, int, SeedSequence or Generator
+
+        Returns
+        -------
+        ndarray of shape (n, d)
+            X with the ``free`` columns replaced.
+        """
+        rng = resolve_rng(random_state)
+        free = np.asarray(free, dtype=int)
+        out = np.array(X, dtype=float)
+        z = self._conditional_scores(free, out, rng)
+        for col, r in enumerate(free):
+            out[:, r] = inverse_normal_score(self.marginals[r], z[:, col])
+        return out
+
+    def _conditional_scores(self, free, X, rng):
+        return rng.standard_normal((X.shape[0], free.shape[0]))
+
 
 class GaussianCopula(IndependentMarginals):
     r"""Marginals :math:`F_r` tied by a Gaussian copula with correlation matrix R.
@@ -197,6 +224,24 @@ class GaussianCopula(IndependentMarginals):
         rng = resolve_rng(random_state)
         z = rng.standard_normal((size, self.dim)) @ self.chol_.T
         return self.from_normal(z)
+
+    def _conditional_scores(self, free, X, rng):
+        r"""Normal scores of the free coordinates given the others:
+        :math:`z_F \mid z_G \sim \mathcal N(R_{FG}R_{GG}^{-1}z_G,\
+        R_{FF} - R_{FG}R_{GG}^{-1}R_{GF})`."""
+        given = np.setdiff1d(np.arange(self.dim), free)
+        noise = rng.standard_normal((X.shape[0], free.shape[0]))
+        R = self.corr
+        if given.size == 0:
+            return noise @ np.linalg.cholesky(R[np.ix_(free, free)]).T
+        z_given = np.column_stack([normal_score(self.marginals[r], X[:, r])[0]
+                                   for r in given])
+        if not np.all(np.isfinite(z_given)):
+            raise ValueError("X has values outside the support of its marginals.")
+        gain = np.linalg.solve(R[np.ix_(given, given)], R[np.ix_(given, free)]).T
+        cond_cov = R[np.ix_(free, free)] - gain @ R[np.ix_(given, free)]
+        chol = np.linalg.cholesky(cond_cov + 1e-15 * np.eye(free.shape[0]))
+        return z_given @ gain.T + noise @ chol.T
 
     def from_normal(self, Z):
         """Map correlated standard normal coordinates to this law (all columns at once

@@ -1,138 +1,407 @@
-"""First-order Sobol' indices by pick-freeze, estimated with aISCV or plain Monte Carlo."""
-
-from dataclasses import dataclass
+r"""Sobol' indices (first, total and second order) by pick-freeze, estimated with aISCV
+or plain Monte Carlo."""
 
 import numpy as np
+import pandas as pd
 from scipy import special, stats
 
-from statlogit._validation import check_scalar
+from statlogit.expectations._evaluation import Evaluator
+from statlogit.expectations._problem import check_alpha
+from statlogit.expectations._sobol_design import PickFreezeDesign, Ratio
 from statlogit.expectations.adaptive import MultipleExpectations
 from statlogit.expectations.baselines import MonteCarloExpectations
-from statlogit.expectations.laws import IndependentMarginals
+from statlogit.expectations.laws import GaussianCopula, IndependentMarginals
+from statlogit.inference import summary_from_table
+
+METHODS = ("iscv", "pick-freeze", "saltelli")
+ORDER_NAMES = {"first": "first_order", "total": "total_order", "second": "second_order",
+               "shapley": "shapley_effects"}
 
 
-@dataclass
-class SobolResult:
-    r"""First-order Sobol' indices with delta-method standard errors.
+def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
+                  second_order=False, method="iscv", names=None, n_jobs=None,
+                  batch_size=None, random_state=None, **options):
+    r"""Sobol' indices of independent inputs by pick-freeze.
 
-    Attributes
-    ----------
-    first_order, std_errors : ndarray of shape (d,)
-    covariance : ndarray of shape (d, d)
-        Delta-method covariance of the indices.
-    expectations : ndarray of shape (d + 2,)
-        :math:`E[\varphi\varphi^{(i)}]` (i = 1..d), :math:`E[\varphi]`,
-        :math:`E[\varphi^2]`.
-    estimator : MultipleExpectations or MonteCarloExpectations
-        The fitted estimator of the expectations.
-    n_model_runs : int
-        ``budget * (d + 1)``.
-    """
-
-    first_order: np.ndarray
-    std_errors: np.ndarray
-    covariance: np.ndarray
-    expectations: np.ndarray
-    estimator: object
-    n_model_runs: int
-
-    def conf_int(self, level=0.95):
-        """Normal-approximation intervals for the indices, shape (d, 2)."""
-        level = check_scalar(level, name="level", lower=0.0, upper=1.0,
-                             include_lower=False, include_upper=False)
-        half = special.ndtri(0.5 + level / 2.0) * self.std_errors
-        return np.column_stack([self.first_order - half, self.first_order + half])
-
-
-def sobol_indices(model, marginals, *, budget=20_000, method="iscv",
-                  random_state=None, **options):
-    r"""First-order Sobol' indices by pick-freeze, estimated with aISCV or plain MC.
-
-    With :math:`X, X'` independent copies of the input and
-    :math:`X^{(i)} = (X'_1, .., X_i, .., X'_d)` (coordinate i from X),
+    With X, X' independent copies of the input, :math:`X^{(i)}` equal to X' except for
+    coordinate i (taken from X), :math:`X^{(\sim j)}` equal to X except for coordinate
+    j (taken from X'), and :math:`V = \operatorname{Var} f(X)`:
 
     .. math::
-        S_i = \frac{E[\varphi(X)\varphi(X^{(i)})] - E[\varphi]^2}
-                   {E[\varphi^2] - E[\varphi]^2}.
+        S_i = \frac{\operatorname{Cov}(f(X), f(X^{(i)}))}{V},\qquad
+        S^T_i = \frac{E[(f(X') - f(X^{(i)}))^2]}{2V}\ \text{(Jansen)},\qquad
+        S_{ij} = \frac{\operatorname{Cov}(f(X^{(i)}), f(X^{(\sim j)}))}{V}
+                 - S_i - S_j .
 
-    The d + 2 expectations live under :math:`f\otimes f`, written in standard normal
-    coordinates :math:`u\in\mathbb R^{2d}` (:math:`x_r = F_r^{-1}(\Phi(u_r))`), and
-    are estimated from one sample; the plug-in ratio gets delta-method standard errors
-    from the covariance of the expectations.
+    Every numerator and V are expectations under the product law :math:`f\otimes f`,
+    written in standard normal coordinates :math:`u\in\mathbb R^{2d}`; all of them
+    are estimated from **one** sample of u, and the indices (ratios) get delta-method
+    standard errors from the covariance of the expectations.
+
+    * ``method="pick-freeze"``: plain Monte Carlo, first order as in Sobol' (1993),
+      :math:`(E[f(X)f(X^{(i)})] - E[f]^2)/(E[f^2]-E[f]^2)`.
+    * ``method="saltelli"``: plain Monte Carlo with Saltelli et al.'s (2010) first-order
+      numerator :math:`E[f(X)(f(X^{(i)}) - f(X'))]` and
+      :math:`V = E[(f(X) - f(X'))^2]/2` (no cancellation for small indices).
+    * ``method="iscv"``: the expectations by adaptive importance sampling with control
+      variates (:class:`MultipleExpectations`, ``weights="absolute"``; the paper's full
+      covariances when each adaptive batch has at least 10 points per covariance
+      parameter, else ``covariance="diag", defensive=0.1``; ``options`` override
+      these): Saltelli's integrands when f(X') is run anyway (total or second
+      order requested), else Sobol' (1993)'s, as in the paper (d + 1 runs per point).
+
+    **Multi-output models** (``model`` returns (n, s)): indices per output, and the
+    aggregated indices of Gamboa et al. (2014), :math:`\sum_k V_k S_{i,k} / \sum_k V_k`
+    (each output's partial variance summed over the outputs, over the summed
+    variances). With the Monte Carlo methods an output's indices equal those of a run
+    on that output alone with the same ``random_state`` (the same points); with
+    ``"iscv"`` the sampler adapts to every output's integrands jointly, so they agree
+    within standard errors only.
+
+    **Lists of laws.** ``inputs`` always describes *one* input vector, so a list (or a
+    dict name -> law) gives its independent univariate marginals, in order. (In
+    :meth:`MultipleExpectations.fit` a list means alternative laws; there, wrap
+    marginals in :class:`IndependentMarginals`.) Dependent inputs: see
+    :func:`shapley_effects`.
 
     Parameters
     ----------
     model : callable
-        Maps an (n, d) array to n finite outputs.
-    marginals : list of frozen univariate scipy.stats laws
-        Independent inputs.
+        Maps an (n, d) array to (n,) or (n, s) finite real outputs (a DataFrame's
+        columns name the outputs).
+    inputs : list or dict of frozen univariate scipy.stats laws, or IndependentMarginals
     budget : int
-        Points in :math:`\mathbb R^{2d}`; each costs d + 1 model runs.
-    method : {"iscv", "pick-freeze"}
-        aISCV (:class:`MultipleExpectations`, ``weights="absolute"`` unless given in
-        ``options``) or the basic pick-freeze Monte Carlo estimator.
+        Design points u; each costs ``runs_per_point`` model runs: d + 1 (first order
+        only, "iscv" or "pick-freeze"), d + 2 (with total order, or "saltelli"), plus d
+        with ``second_order``.
+    orders : str or sequence of {"first", "total"}
+    second_order : bool
+        Also the second-order (pair) indices :math:`S_{ij}`, i < j.
+    method : {"iscv", "pick-freeze", "saltelli"}
+    names : sequence of str, optional
+        Input names (default: the dict's keys, else x1..xd).
+    n_jobs, batch_size : int or None
+        The model runs go to joblib in batches (``joblib.parallel_config(backend=
+        "dask")`` sends them to a dask.distributed cluster); results do not depend on
+        either.
     random_state : None, int, SeedSequence or Generator
     **options
-        Passed to :class:`MultipleExpectations`.
+        Passed to :class:`MultipleExpectations` (``method="iscv"`` only).
 
     Returns
     -------
     SobolResult
     """
-    inputs = IndependentMarginals(marginals)
-    d = inputs.dim
-    integrands = _PickFreezeIntegrands(model, inputs)
+    orders, method = _check_orders(orders, second_order), _check_method(method)
+    if options and method != "iscv":
+        raise ValueError(f"options {sorted(options)} only apply to method='iscv'.")
+    law, input_names = as_independent_inputs(inputs, names)
+    d = law.dim
+    evaluator = Evaluator(model, n_jobs=n_jobs, batch_size=batch_size, name="model")
+    with_prime = "total" in orders or second_order  # f(X') is run anyway
+    form = "saltelli" if method == "saltelli" or (method == "iscv" and with_prime) \
+        else "sobol"
+    design = PickFreezeDesign(evaluator, law, total="total" in orders,
+                              second=second_order, form=form)
     standard = stats.multivariate_normal(np.zeros(2 * d), np.eye(2 * d))
+    # the design runs in this process (it calibrates the output on its first call);
+    # the model runs inside it go to joblib
     if method == "iscv":
-        options = {"weights": "absolute", **options}
+        options = {**_iscv_defaults(budget, 2 * d, options), **options, "n_jobs": 1}
         estimator = MultipleExpectations(budget=budget, random_state=random_state,
                                          **options)
-    elif method == "pick-freeze":
-        if options:
-            raise ValueError(f"options {sorted(options)} only apply to method='iscv'.")
-        estimator = MonteCarloExpectations(budget=budget, random_state=random_state)
     else:
-        raise ValueError(f"method must be 'iscv' or 'pick-freeze'; got {method!r}.")
-    estimator.fit(integrands, standard)
-    first_order, jac = _sobol_ratio(estimator.estimates_, d)
-    cov = jac @ estimator.covariance_ @ jac.T
-    return SobolResult(first_order, np.sqrt(np.clip(np.diag(cov), 0.0, None)), cov,
-                       estimator.estimates_, estimator, int(budget) * (d + 1))
+        estimator = MonteCarloExpectations(budget=budget, random_state=random_state,
+                                           n_jobs=1)
+    estimator.fit(design, standard)
+    output_names = _output_names(evaluator.output_names, design.n_outputs)
+    return SobolResult._from_fit(estimator, design, orders, input_names, output_names,
+                                 method)
 
 
-def _sobol_ratio(expectations, d):
-    """Indices S_i = (A_i - m^2) / (s - m^2) and their Jacobian in (A, m, s)."""
-    A, m, s = expectations[:d], expectations[d], expectations[d + 1]
-    variance = s - m**2
-    if not variance > 0:
-        raise ValueError("the estimated output variance is not positive; the model "
-                         "looks constant; increase budget or check the model.")
-    first_order = (A - m**2) / variance
-    jac = np.zeros((d, d + 2))
-    jac[:, :d] = np.eye(d) / variance
-    jac[:, d] = -2.0 * m * (1.0 - first_order) / variance
-    jac[:, d + 1] = -first_order / variance
-    return first_order, jac
+def _iscv_defaults(budget, dim, options):
+    """aISCV settings for the pick-freeze problem in dimension ``dim`` = 2d: the paper's
+    (full covariances, no defensive share) when every adaptive batch holds at least 10
+    points per covariance parameter; else diagonal covariances and a defensive share
+    of 0.1 (full ones fitted on fewer points gave errors of several units on the G
+    function at 10^4 model runs). Integrands that vanish on the pilot (the total
+    order of an input without effect) are kept (``zero_targets="keep"``)."""
+    fraction = options.get("adaptive_fraction", 0.5)
+    n_batches = options.get("n_batches", 5)
+    try:
+        batch = int(int(budget) * float(fraction)) // int(n_batches)
+    except (TypeError, ValueError, OverflowError):
+        batch = 0  # MultipleExpectations reports the bad value by name
+    defaults = {"weights": "absolute", "zero_targets": "keep"}
+    if batch < 10 * dim * (dim + 1) // 2:
+        defaults.update(covariance="diag", defensive=0.1)
+    return defaults
 
 
-class _PickFreezeIntegrands:
-    """u in R^{2d} -> (phi(x) phi(x^(1..d)), phi(x), phi(x)^2); d + 1 model runs."""
+def _check_orders(orders, second_order):
+    if isinstance(orders, str):
+        orders = (orders,)
+    try:
+        orders = tuple(orders)
+    except TypeError:
+        orders = None
+    if not orders or not set(orders) <= {"first", "total"}:
+        raise ValueError(f"orders must be 'first', 'total' or both; got {orders!r} "
+                         "(second-order indices: second_order=True).")
+    if not isinstance(second_order, bool | np.bool_):
+        raise ValueError(f"second_order must be True or False; got {second_order!r}.")
+    return tuple(o for o in ("first", "total") if o in orders) + (
+        ("second",) if second_order else ())
 
-    def __init__(self, model, inputs):
-        self.model = model
-        self.inputs = inputs
 
-    def __call__(self, U):
-        d = self.inputs.dim
-        n = U.shape[0]
-        x = self.inputs.from_normal(U[:, :d])
-        x_other = self.inputs.from_normal(U[:, d:])
-        hybrids = np.repeat(x_other[None], d, axis=0)
-        hybrids[np.arange(d), :, np.arange(d)] = x.T
-        runs = np.vstack([x, hybrids.reshape(d * n, d)])
-        y = np.asarray(self.model(runs), dtype=float).reshape(-1)
-        if y.shape[0] != (d + 1) * n:
-            raise ValueError(f"model must return one value per row; got {y.shape[0]} "
-                             f"values for {(d + 1) * n} rows.")
-        y = y.reshape(d + 1, n)
-        return np.column_stack([(y[0] * y[1:]).T, y[0], y[0] ** 2])
+def _check_method(method):
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; got {method!r}.")
+    return method
+
+
+def as_independent_inputs(inputs, names=None):
+    """IndependentMarginals and input names from a list, a dict or the adapter."""
+    if isinstance(inputs, GaussianCopula):
+        raise ValueError("inputs is a GaussianCopula (dependent inputs): Sobol' indices "
+                         "assume independent inputs; use shapley_effects for dependent "
+                         "ones.")
+    keys = None
+    if isinstance(inputs, IndependentMarginals):
+        law = inputs
+    elif isinstance(inputs, dict):
+        keys = [str(k) for k in inputs]
+        law = _marginals(list(inputs.values()))
+    elif isinstance(inputs, list | tuple):
+        law = _marginals(list(inputs))
+    else:
+        raise TypeError("inputs must be a list or dict of frozen univariate scipy.stats "
+                        f"laws or IndependentMarginals; got {type(inputs).__name__}.")
+    if names is None:
+        names = keys or [f"x{r + 1}" for r in range(law.dim)]
+    names = [str(n) for n in names]
+    if len(names) != law.dim or len(set(names)) != law.dim:
+        raise ValueError(f"names must be {law.dim} distinct names, one per input; got "
+                         f"{names!r}.")
+    return law, names
+
+
+def _marginals(laws):
+    for r, law in enumerate(laws):
+        dim = getattr(law, "dim", 1)
+        if dim != 1 or isinstance(law, stats._multivariate.multi_rv_frozen):
+            raise ValueError(
+                f"inputs[{r}] is a multivariate law: a list of inputs is read as the "
+                "independent univariate marginals of one input vector, one per "
+                "coordinate (for alternative laws of the whole vector use "
+                "MultipleExpectations.fit with a list)."
+            )
+    return IndependentMarginals(laws)
+
+
+def _output_names(names, n_outputs):
+    if names is not None:
+        return list(names)
+    return ["y"] if n_outputs == 1 else [f"y{k}" for k in range(n_outputs)]
+
+
+class SobolResult:
+    r"""Sobol' indices with delta-method standard errors, labelled by input and output.
+
+    For a scalar model the index attributes are Series indexed by input name; for a
+    model with s > 1 outputs they are DataFrames with one column per output plus
+    ``"aggregated"`` (Gamboa et al.).
+
+    Attributes
+    ----------
+    first_order, total_order : pandas.Series or DataFrame (None if not requested)
+    second_order : pandas.Series or DataFrame or None
+        Indexed by ``"a:b"`` for the pair of inputs a, b.
+    std_errors : pandas.Series or DataFrame
+        Standard errors of the first-order indices (the layout of ``first_order``).
+    std_errors_ : pandas.Series or DataFrame
+        Standard errors of every index, indexed by (order, input).
+    table_ : pandas.DataFrame
+        One row per index: order, input, output, estimate, std_error.
+    covariance : ndarray
+        Delta-method covariance of the indices, in the rows of ``table_``.
+    expectations : ndarray
+        The estimated expectations (of the model output centred and scaled once, which
+        leaves the indices unchanged).
+    estimator : MultipleExpectations or MonteCarloExpectations
+    n_model_runs : int
+        ``budget * runs_per_point``.
+    method : str
+    output_variances : pandas.Series
+        The estimated variance of each output (the denominators; ``inf`` beyond
+        float64's range), which weight the aggregated indices.
+    """
+
+    def __init__(self, table, covariance, expectations, estimator, n_model_runs, method):
+        self.table_ = table
+        self.covariance = covariance
+        self.expectations = expectations
+        self.estimator = estimator
+        self.n_model_runs = n_model_runs
+        self.method = method
+        outputs = list(dict.fromkeys(table["output"]))
+        self._scalar = len(outputs) == 1
+        for order, attribute in ORDER_NAMES.items():
+            setattr(self, attribute, self._layout(order, "estimate"))
+        self.std_errors = self._layout("first", "std_error")
+        index = ["order", "input"] + ([] if self._scalar else ["output"])
+        frame = table.set_index(index)["std_error"]
+        self.std_errors_ = frame if self._scalar else frame.unstack("output")[outputs]
+
+    def _layout(self, order, column):
+        rows = self.table_[self.table_["order"] == order]
+        if rows.empty:
+            return None
+        if self._scalar:
+            return pd.Series(rows[column].to_numpy(), index=pd.Index(rows["input"],
+                             name="input"), name=order if column == "estimate" else
+                             "std_error")
+        wide = rows.pivot(index="input", columns="output", values=column)
+        return wide.loc[list(dict.fromkeys(rows["input"])),
+                        list(dict.fromkeys(rows["output"]))]
+
+    @classmethod
+    def _from_fit(cls, estimator, design, orders, input_names, output_names, method):
+        E, cov_E = estimator.estimates_, estimator.covariance_
+        per_output = [design.ratios(k) for k in range(design.n_outputs)]
+        groups = list(zip(output_names, per_output, strict=True))
+        if len(groups) > 1:
+            relative = (design.scale / design.scale.max()) ** 2
+            groups.append(("aggregated", _aggregate(per_output, relative)))
+        rows, grads = [], []
+        for output, ratios in groups:
+            for order in orders:
+                for key, ratio in ratios[order].items():
+                    num, den, grad = ratio.value_and_gradient(E)
+                    if not den > 0:
+                        raise ValueError(
+                            f"the estimated variance of output {output!r} is not "
+                            "positive: the model is (nearly) constant at this budget; "
+                            "check the model or raise budget."
+                        )
+                    label = (input_names[key] if order != "second" else
+                             f"{input_names[key[0]]}:{input_names[key[1]]}")
+                    rows.append({"order": order, "input": label, "output": output,
+                                 "estimate": num / den})
+                    grads.append(grad)
+        variances = [ratios["first"][0].value_and_gradient(E)[1] for ratios in per_output]
+        with np.errstate(over="ignore"):
+            variances = np.array(variances) * design.scale * design.scale
+        jac = np.array(grads)
+        cov = jac @ cov_E @ jac.T
+        table = pd.DataFrame(rows)
+        table["std_error"] = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        n_runs = int(estimator.n_evaluations_) * design.runs_per_point
+        result = cls(table, cov, E, estimator, n_runs, method)
+        result.output_variances = pd.Series(variances, index=output_names,
+                                            name="variance")
+        return result
+
+    def _rows(self, order):
+        if order is None:
+            return self.table_
+        if order not in ORDER_NAMES:
+            raise ValueError(f"order must be None or one of {tuple(ORDER_NAMES)}; got "
+                             f"{order!r}.")
+        rows = self.table_[self.table_["order"] == order]
+        if rows.empty:
+            raise ValueError(f"{order}-order indices were not computed.")
+        return rows
+
+    def _index(self, rows, order):
+        keys = ([] if order is not None else ["order"]) + ["input"] + (
+            [] if self._scalar else ["output"])
+        return pd.MultiIndex.from_frame(rows[keys]) if len(keys) > 1 else pd.Index(
+            rows["input"], name="input")
+
+    def conf_int(self, alpha=0.05, order="first"):
+        """Normal-approximation intervals: DataFrame with columns lower, upper.
+
+        Parameters
+        ----------
+        alpha : float
+            1 - coverage, in (0, 0.5] (``0.05`` for 95 % intervals; a value above 0.5
+            is refused, as it is most likely a coverage level).
+        order : {"first", "total", "second", "shapley"} or None
+            Which indices (None: all, indexed by order too).
+        """
+        alpha = check_alpha(alpha)
+        rows = self._rows(order)
+        half = special.ndtri(1.0 - alpha / 2.0) * rows["std_error"].to_numpy()
+        est = rows["estimate"].to_numpy()
+        return pd.DataFrame({"lower": est - half, "upper": est + half},
+                            index=self._index(rows, order))
+
+    def summary(self, alpha=0.05):
+        """statsmodels Summary of every index with its standard error and interval."""
+        ci = self.conf_int(alpha, order=None)
+        table = pd.DataFrame({"estimate": self.table_["estimate"].to_numpy(),
+                              "std err": self.table_["std_error"].to_numpy(),
+                              f"[{alpha / 2:g}": ci["lower"].to_numpy(),
+                              f"{1 - alpha / 2:g}]": ci["upper"].to_numpy()},
+                             index=[" ".join(map(str, key)) for key in ci.index])
+        info = {"Method": self.method, "Model runs": self.n_model_runs}
+        if self.estimator is not None:
+            info["Design points"] = self.estimator.n_evaluations_
+        title = "Shapley effects" if self.method == "shapley" else "Sobol' indices"
+        note = ("Standard errors: spread over the random orders, delta method for V."
+                if self.method == "shapley" else
+                "Standard errors: delta method on the expectations' covariance.")
+        return summary_from_table(table, title=title, info=info, notes=[note])
+
+    def plot(self, ax=None, alpha=0.05, output=None):
+        """Bar chart of the first- and total-order indices with (1 - alpha) intervals.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+        alpha : float
+        output : str, optional
+            Which output of a multi-output model (default: ``"aggregated"``).
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
+        ci = self.conf_int(alpha, order=None)
+        table = self.table_.assign(lower=ci["lower"].to_numpy(),
+                                   upper=ci["upper"].to_numpy())
+        if not self._scalar:
+            output = "aggregated" if output is None else output
+            table = table[table["output"] == output]
+        shown = [o for o in ("first", "total", "shapley") if (table["order"] == o).any()]
+        inputs = list(dict.fromkeys(table.loc[table["order"] == shown[0], "input"]))
+        x = np.arange(len(inputs))
+        width = 0.8 / len(shown)
+        for t, order in enumerate(shown):
+            rows = table[table["order"] == order].set_index("input").loc[inputs]
+            err = np.vstack([rows["estimate"] - rows["lower"],
+                             rows["upper"] - rows["estimate"]])
+            ax.bar(x + (t - (len(shown) - 1) / 2) * width, rows["estimate"], width,
+                   yerr=err, capsize=3,
+                   label="Shapley effect" if order == "shapley" else f"{order} order")
+        ax.set_xticks(x, inputs)
+        ax.set(ylabel="share of the output variance", xlabel="input")
+        if output is not None:
+            ax.set_title(f"output: {output}")
+        ax.legend(fontsize=8)
+        return ax
+
+
+def _aggregate(per_output, weights):
+    """Gamboa et al.'s aggregated ratios: summed numerators over summed variances, each
+    output's in its own units (``weights``: the squared scales, up to one factor)."""
+    total = {}
+    for order in ("first", "total", "second"):
+        total[order] = {}
+        for key in per_output[0][order]:
+            ratio = Ratio(per_output[0][order][key].num.shape[1])
+            for ratios, weight in zip(per_output, weights, strict=True):
+                ratio += ratios[order][key].scaled(weight)
+            total[order][key] = ratio
+    return total

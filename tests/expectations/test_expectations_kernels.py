@@ -5,11 +5,8 @@ import pytest
 from scipy import special, stats
 
 from statlogit import GaussianCopula
-from statlogit.expectations._kernels import (
-    alpha_objective,
-    gaussian_logpdf,
-    weighted_moments,
-)
+from statlogit.expectations._gaussian_kernels import gaussian_logpdf, weighted_moments
+from statlogit.solvers.simplex_newton import inverse_affine_objective as alpha_objective
 
 
 def _random_chols(rng, n_comp, d, scale=1.0):
@@ -46,7 +43,7 @@ def test_gaussian_logpdf_extreme_arguments():
 def test_gaussian_logpdf_product_and_centred_paths_agree_with_scipy(separation):
     """The one-product path (moderate spread), its fallback to the centred kernel
     (components 1e5 standard deviations apart) and the shared slope term."""
-    from statlogit.expectations._kernels import SPREAD_MAX, gaussian_logpdf_centred
+    from statlogit.expectations._gaussian_kernels import SPREAD_MAX, gaussian_logpdf_centred
 
     rng = np.random.default_rng(3)
     covs, chols = _random_chols(rng, 20, 3)  # 20 components: the product pays
@@ -84,7 +81,7 @@ def test_weighted_moments_match_numpy(diag_only):
 def test_weighted_moments_product_path_and_its_fallback(separation):
     """Far-apart weight columns (offsets 1e4 sd from the common centre) switch to the
     centred kernel; both paths equal the numpy formula."""
-    from statlogit.expectations._kernels import weighted_moments_centred
+    from statlogit.expectations._gaussian_kernels import weighted_moments_centred
 
     rng = np.random.default_rng(4)
     X = rng.standard_normal((300, 3))
@@ -169,7 +166,7 @@ def test_shifted_lognormal_copulas_are_not_stacked():
 
 
 def test_gaussian_mixture_logpdf_is_the_log_sum_of_components():
-    from statlogit.expectations._kernels import gaussian_mixture_logpdf
+    from statlogit.expectations._gaussian_kernels import gaussian_mixture_logpdf
 
     rng = np.random.default_rng(3)
     X = rng.standard_normal((300, 3)) * 4  # a block boundary and far points included
@@ -185,7 +182,7 @@ def test_gaussian_mixture_logpdf_is_the_log_sum_of_components():
 
 
 def test_cross_entropy_weights_match_the_direct_formula():
-    from statlogit.expectations._kernels import cross_entropy_weights
+    from statlogit.expectations._weight_kernels import cross_entropy_weights
 
     rng = np.random.default_rng(4)
     values = rng.exponential(size=(50, 3))
@@ -203,7 +200,7 @@ def test_cross_entropy_weights_match_the_direct_formula():
 
 
 def test_alpha_coefficients_match_the_direct_formula_and_survive_extremes():
-    from statlogit.expectations._kernels import alpha_coefficients
+    from statlogit.expectations._weight_kernels import alpha_coefficients
 
     rng = np.random.default_rng(5)
     n, P = 40, 4
@@ -243,7 +240,7 @@ def _log_s_in_log_space(values, log_abs, log_g, shift, w, beta):
 def test_alpha_coefficients_rows_beyond_the_direct_scale():
     """Rows whose largest term is e^(+-800) times the shift, and rows whose dominant
     term is beta_p g_p with g_p / e^shift = e^-750 (underflows on its own)."""
-    from statlogit.expectations._kernels import alpha_coefficients
+    from statlogit.expectations._weight_kernels import alpha_coefficients
 
     rng = np.random.default_rng(7)
     n, P = 30, 4
@@ -268,7 +265,7 @@ def test_alpha_coefficients_rows_beyond_the_direct_scale():
 
 
 def test_sampler_ratios_match_the_direct_formula():
-    from statlogit.expectations._kernels import sampler_ratios
+    from statlogit.expectations._weight_kernels import sampler_ratios
 
     rng = np.random.default_rng(6)
     n, P = 30, 3
@@ -289,7 +286,7 @@ def test_sampler_ratios_match_the_direct_formula():
 
 
 def test_control_variate_fit_matches_numpy_least_squares():
-    from statlogit.expectations._kernels import control_variate_fit
+    from statlogit.expectations._weight_kernels import control_variate_fit
 
     rng = np.random.default_rng(5)
     a = rng.exponential(size=(500, 3))
