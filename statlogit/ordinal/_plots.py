@@ -3,7 +3,30 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["PlotMixin", "feature_names"]
+__all__ = ["PlotMixin", "feature_lines_legend", "feature_names", "legend_columns",
+           "line_style"]
+
+_STYLES = ("-", "--", ":", "-.")
+
+
+def line_style(j):
+    """Colour cycles every 10 features; the dash pattern tells those 10 apart."""
+    return {"color": f"C{j % 10}", "ls": _STYLES[(j // 10) % len(_STYLES)]}
+
+
+def legend_columns(n_features):
+    """Columns of a beside-the-axes legend: at most 12 names a column (fits 3.5 in)."""
+    return 1 if n_features <= 6 else -(-n_features // 12)
+
+
+def feature_lines_legend(ax, n_features):
+    """Legend of the per-feature lines: inside for a few, beside the axes for many
+    (constrained layout makes room for it, so nothing covers the lines)."""
+    if n_features <= 6:
+        ax.legend(fontsize="small", loc="best")
+        return
+    ax.legend(fontsize="x-small", ncols=legend_columns(n_features), loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
 
 def feature_names(estimator):
@@ -76,16 +99,17 @@ class PlotMixin:
         ax : matplotlib Axes
         """
         check_is_fitted(self)
-        ax = _axes(ax)
         coef = np.atleast_2d(self._boundary_coef())
+        ax = _axes(ax, figsize=(5 + 1.4 * (legend_columns(coef.shape[1]) - 1)
+                                + 1.4 * (coef.shape[1] > 6), 3.5))
         labels = [f"{a}|{b}" for a, b in zip(self.categories_[:-1], self.categories_[1:],
                                               strict=True)]
         positions = np.arange(len(labels))
         for j, name in enumerate(feature_names(self)):
-            ax.plot(positions, coef[:, j], "o-", ms=3, label=name)
+            ax.plot(positions, coef[:, j], marker="o", ms=3, label=name, **line_style(j))
         ax.set_xticks(positions, labels, rotation=30 if len(labels) > 6 else 0)
         ax.axhline(0.0, color="0.6", lw=0.8)
         ax.set(xlabel="boundary (lower | upper classes)", ylabel=r"slope $\beta_k$",
                title=f"{type(self).__name__}: slopes by boundary")
-        ax.legend(fontsize="small", ncols=1 + len(positions) // 12, loc="best")
+        feature_lines_legend(ax, len(coef[0]))
         return ax

@@ -15,7 +15,13 @@ from statlogit.ordinal._base import (
     warn_if_not_converged,
 )
 from statlogit.ordinal._fit import CumulativeProblem
-from statlogit.ordinal._plots import PlotMixin, feature_names
+from statlogit.ordinal._plots import (
+    PlotMixin,
+    feature_lines_legend,
+    feature_names,
+    legend_columns,
+    line_style,
+)
 
 __all__ = ["PrestoClassifierCV", "presto_path"]
 
@@ -269,20 +275,23 @@ class PrestoClassifierCV(OrdinalPredictorMixin, PlotMixin, ClassifierMixin, Base
 
         check_is_fitted(self)
         if ax is None:
-            _, ax = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+            extra = 1.4 * legend_columns(self.n_features_in_) * (self.n_features_in_ > 6)
+            _, ax = plt.subplots(1, 2, figsize=(10 + extra, 3.8), layout="constrained")
         left, right = ax
         for j, name in enumerate(feature_names(self)):
-            left.plot(self.alphas_, self.coef_path_[:, -1, j], label=name)
+            left.plot(self.alphas_, self.coef_path_[:, -1, j], label=name,
+                      **line_style(j))
         rare = self.categories_[-1]
         left.set(xscale="log", xlabel="alpha",
                  ylabel=rf"$\beta_{{K-1}}$ (boundary below {rare})",
                  title="rare-boundary coefficient path")
-        left.legend(fontsize="x-small", ncols=1 + self.n_features_in_ // 10,
-                    loc="best")
+        feature_lines_legend(left, self.n_features_in_)
         right.errorbar(self.alphas_, self.mean_score_, yerr=self.std_score_, fmt="o-",
                        ms=3, capsize=2, label="mean +- sd over folds")
         for axis in (left, right):
-            axis.axvline(self.alpha_, color="k", ls="--", lw=0.8)
+            axis.axvline(self.alpha_, color="k", ls="--", lw=0.8,
+                         label=f"selected alpha = {self.alpha_:.3g}" if axis is right
+                         else "_selected")
         right.set(xscale="log", xlabel="alpha", ylabel=f"held-out {self.scoring}",
                   title="cross-validation")
         right.legend(fontsize="small", loc="best")
