@@ -83,7 +83,8 @@ class PlotMixin:
         observed = np.array([rare[rows].mean() for rows in bins])
         ax = _axes(ax)
         top = max(float(predicted.max()), float(observed.max()), 1e-3) * 1.05
-        ax.plot([0, top], [0, top], color="0.6", ls="--", lw=1, label="calibrated")
+        if "calibrated" not in [line.get_label() for line in ax.get_lines()]:
+            ax.plot([0, top], [0, top], color="0.6", ls="--", lw=1, label="calibrated")
         ax.plot(predicted, observed, "o-", ms=4, label=type(self).__name__)
         ax.set(xlabel=f"predicted P(y = {self.categories_[-1]})",
                ylabel=f"observed frequency of {self.categories_[-1]}",

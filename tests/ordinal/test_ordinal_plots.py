@@ -76,6 +76,10 @@ def test_calibration_plot(data, assert_readable_figure):
     assert "critical" in ax.get_xlabel() and "critical" in ax.get_ylabel()
     assert len(legend_texts(ax)) == 2
     check(ax.figure, assert_readable_figure)
+    ProportionalOddsClassifier().fit(frame, y).plot_calibration(frame, y, ax=ax)
+    assert legend_texts(ax) == ["calibrated", "PrestoClassifier",
+                                "ProportionalOddsClassifier"]   # one diagonal
+    check(ax.figure, assert_readable_figure)
 
 
 def test_cv_plot(data, assert_readable_figure):
