@@ -220,7 +220,7 @@ def test_parallel_loss_is_the_restriction_of_the_full_loss():
 
 
 def test_column_moments_match_numpy():
-    from statlogit.ordinal._kernels import column_moments
+    from statlogit.ordinal._fit import column_moments
 
     rng = np.random.default_rng(5)
     X = rng.normal(size=(40, 3)) * [1e-200, 1.0, 1e200]
