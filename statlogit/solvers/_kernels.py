@@ -5,7 +5,6 @@ import numpy as np
 from statlogit.kernels._numba import njit
 
 
-@njit
 def lasso_qp_cd(hess, grad, theta, start, penalty, tol, max_sweeps):
     r"""Coordinate descent for the proximal-Newton subproblem.
 
@@ -25,9 +24,16 @@ def lasso_qp_cd(hess, grad, theta, start, penalty, tol, max_sweeps):
     sweeps : int
         Sweeps performed.
     """
-    d = theta.shape[0]
-    z = start.copy()
-    q = grad + hess @ (start - theta)  # gradient of the quadratic model at z
+    q = grad + hess @ (start - theta)  # gradient of the quadratic model at z (BLAS)
+    return _lasso_cd(hess, q, start.copy(), penalty, tol, max_sweeps)
+
+
+@njit
+def _lasso_cd(hess, q, z, penalty, tol, max_sweeps):
+    """The sweeps of :func:`lasso_qp_cd` from ``z`` (updated in place) with ``q`` the
+    model's gradient there (numba's own matrix product is left out: it doubled the
+    compilation time)."""
+    d = z.shape[0]
     sweeps = 0
     while sweeps < max_sweeps:
         sweeps += 1
