@@ -2,8 +2,6 @@
 feature/class names, a legend where several lines are drawn, nothing cut by a plain
 savefig, no overlapping panels, no warning from statlogit's plotting code."""
 
-import warnings
-
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -23,11 +21,13 @@ NAMES = ["age", "dose", "score", "weight with a long name"]
 LEVELS = ["none", "mild", "severe", "critical"]
 
 
+# every warning (matplotlib's layout or tick warnings included) fails the test
+pytestmark = pytest.mark.filterwarnings("error")
+
+
 @pytest.fixture(autouse=True)
-def _strict_and_closed():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+def _closed():
+    yield
     plt.close("all")
 
 
