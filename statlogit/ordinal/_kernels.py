@@ -413,3 +413,49 @@ def barrier_terms(eta, y, weights, mu, floor, with_derivatives):
                 if c >= floor:
                     curv[i, k] = c
     return total, grad, curv
+
+
+@njit
+def row_column_sums(a):
+    """Row sums (n,) and column sums (m,) of a 2-D array in one pass."""
+    n, m = a.shape
+    rows = np.zeros(n)
+    cols = np.zeros(m)
+    for i in range(n):
+        total = 0.0
+        for k in range(m):
+            total += a[i, k]
+            cols[k] += a[i, k]
+        rows[i] = total
+    return rows, cols
+
+
+@njit
+def parallel_curvature(h_diag, h_off):
+    r"""Per-row curvature of the proportional-odds restriction, in one pass.
+
+    Returns ``total`` (n,) :math:`\sum_k h_{kk} + 2\sum_k h_{k,k+1}` (the weight of
+    the slopes' Gram matrix), ``columns`` (n, K-1) :math:`h_{kk} + h_{k-1,k} +
+    h_{k,k+1}` (intercept-slope cross terms), and the column sums of ``h_diag`` and
+    ``h_off`` (the intercepts' tridiagonal block).
+    """
+    n, m = h_diag.shape
+    total = np.zeros(n)
+    columns = np.empty((n, m))
+    diag_sums = np.zeros(m)
+    off_sums = np.zeros(max(m - 1, 0))
+    for i in range(n):
+        t = 0.0
+        for k in range(m):
+            c = h_diag[i, k]
+            diag_sums[k] += c
+            t += c
+            if k > 0:
+                c += h_off[i, k - 1]
+            if k < m - 1:
+                c += h_off[i, k]
+                off_sums[k] += h_off[i, k]
+                t += 2.0 * h_off[i, k]
+            columns[i, k] = c
+        total[i] = t
+    return total, columns, diag_sums, off_sums

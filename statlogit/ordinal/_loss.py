@@ -27,6 +27,8 @@ from statlogit.ordinal._kernels import (
     LOGIT,
     PROBIT,
     barrier_terms,
+    parallel_curvature,
+    row_column_sums,
     weighted_derivatives,
     weighted_grams,
     weighted_neg_loglik,
@@ -312,11 +314,12 @@ class ParallelLinkLoss(CumulativeLinkLoss):
         return np.hstack([g_eta, g_eta.sum(axis=1)[:, None] * self.X])
 
     def _gradient(self, g_eta):
-        return np.r_[g_eta.sum(axis=0), self.X.T @ g_eta.sum(axis=1)] / self.n
+        rows, columns = row_column_sums(g_eta)
+        return np.r_[columns, self.X.T @ rows] / self.n
 
     def _hessian(self, h_diag, h_off, dense=False):
         m = self.n_boundaries
-        total, columns, diag_sums, off_sums = parallel_curvature(h_diag, h_off)  # numpy
+        total, columns, diag_sums, off_sums = parallel_curvature(h_diag, h_off)
         hess = np.zeros((m + self.X.shape[1],) * 2)
         hess[np.arange(m), np.arange(m)] = diag_sums
         hess[np.arange(m - 1), np.arange(1, m)] = off_sums
@@ -326,19 +329,3 @@ class ParallelLinkLoss(CumulativeLinkLoss):
         hess[:m, m:] = cross.T
         hess[m:, m:] = _gram(self.X, total)
         return hess / self.n
-
-
-def parallel_curvature(h_diag, h_off):
-    r"""Per-row curvature of the proportional-odds restriction (numpy: O(n K), as fast
-    as a compiled loop and nothing to compile).
-
-    Returns ``total`` (n,) :math:`\sum_k h_{kk} + 2\sum_k h_{k,k+1}` (the weight of
-    the slopes' Gram matrix), ``columns`` (n, K-1) :math:`h_{kk} + h_{k-1,k} +
-    h_{k,k+1}` (intercept-slope cross terms), and the column sums of ``h_diag`` and
-    ``h_off`` (the intercepts' tridiagonal block).
-    """
-    total = h_diag.sum(axis=1) + 2.0 * h_off.sum(axis=1)
-    columns = h_diag.copy()
-    columns[:, 1:] += h_off
-    columns[:, :-1] += h_off
-    return total, columns, h_diag.sum(axis=0), h_off.sum(axis=0)
