@@ -83,7 +83,11 @@ class PlotMixin:
         observed = np.array([rare[rows].mean() for rows in bins])
         ax = _axes(ax)
         top = max(float(predicted.max()), float(observed.max()), 1e-3) * 1.05
-        if "calibrated" not in [line.get_label() for line in ax.get_lines()]:
+        diagonal = [line for line in ax.get_lines() if line.get_label() == "calibrated"]
+        if diagonal:  # a second model on the same axes: one diagonal covering both
+            top = max(top, float(diagonal[0].get_xdata()[-1]))
+            diagonal[0].set_data([0, top], [0, top])
+        else:
             ax.plot([0, top], [0, top], color="0.6", ls="--", lw=1, label="calibrated")
         ax.plot(predicted, observed, "o-", ms=4, label=type(self).__name__)
         ax.set(xlabel=f"predicted P(y = {self.categories_[-1]})",

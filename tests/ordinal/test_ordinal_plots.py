@@ -79,6 +79,10 @@ def test_calibration_plot(data, assert_readable_figure):
     ProportionalOddsClassifier().fit(frame, y).plot_calibration(frame, y, ax=ax)
     assert legend_texts(ax) == ["calibrated", "PrestoClassifier",
                                 "ProportionalOddsClassifier"]   # one diagonal
+    diagonal = ax.get_lines()[0]
+    top = max(max(line.get_xdata().max(), line.get_ydata().max())
+              for line in ax.get_lines()[1:])
+    assert diagonal.get_xdata()[-1] >= top            # it covers both models' points
     check(ax.figure, assert_readable_figure)
 
 
