@@ -2,8 +2,9 @@
 
 Methods compared on the rare (last) class probability:
 
-* PRESTO: :class:`statlogit.PrestoClassifierCV` (5-fold stratified CV, rare-class
-  Brier score, largest alpha among the minimisers);
+* PRESTO: :class:`statlogit.PrestoClassifierCV` (5-fold stratified CV, fewer folds
+  when the rare class has fewer than 5 rows; rare-class Brier score, largest alpha
+  among the minimisers);
 * Logit: scikit-learn's unpenalised logistic regression of the rare class against
   the rest;
 * PO: :class:`statlogit.ProportionalOddsClassifier`.
@@ -52,8 +53,11 @@ PAPER_SOUP = {"PRESTO": 0.0086, "Logit": 0.0148, "PO": 0.0127,
 def rare_probabilities(X_train, y_train, X_eval, *, n_alphas, alpha_min_ratio, rng):
     """Rare-class probabilities at ``X_eval`` from the three methods."""
     n_classes = int(y_train.max()) + 1
+    # 5 stratified folds, fewer when the rare class has fewer than 5 rows (it can
+    # have 3 at 0.4% rarity and n = 2500)
+    folds = int(min(5, np.bincount(y_train).min()))
     presto = PrestoClassifierCV(n_alphas=n_alphas, alpha_min_ratio=alpha_min_ratio,
-                                random_state=int(rng.integers(2**31)))
+                                cv=max(folds, 2), random_state=int(rng.integers(2**31)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         presto.fit(X_train, y_train)
@@ -61,9 +65,9 @@ def rare_probabilities(X_train, y_train, X_eval, *, n_alphas, alpha_min_ratio, r
         logit = LogisticRegression(C=np.inf, max_iter=10_000).fit(
             X_train, y_train == n_classes - 1)
     return {
-        "PRESTO": presto.predict_proba(X_eval)[:, -1],
+        "PRESTO": presto.predict_rare_proba(X_eval),
         "Logit": logit.predict_proba(X_eval)[:, 1],
-        "PO": po.predict_proba(X_eval)[:, -1],
+        "PO": po.predict_rare_proba(X_eval),
     }, presto.alpha_ / presto.alpha_max_
 
 
@@ -109,7 +113,7 @@ def _box_figure(raw, keys, metric_prefix, ylabel):
 
     groups = list(raw.groupby(keys, sort=False))
     fig, axes = plt.subplots(1, len(groups), figsize=(2.6 * len(groups), 3.2),
-                             sharey=True, squeeze=False)
+                             sharey=True, squeeze=False, layout="constrained")
     for ax, (values, part) in zip(axes[0], groups, strict=True):
         ax.boxplot([part[f"{metric_prefix}{m}"] for m in METHODS], tick_labels=METHODS)
         ax.set_yscale("log")
@@ -117,7 +121,6 @@ def _box_figure(raw, keys, metric_prefix, ylabel):
         ax.set_title(", ".join(f"{k}={v:.3g}" for k, v in zip(keys, values,
                                                              strict=True)), fontsize=8)
     axes[0, 0].set_ylabel(ylabel)
-    fig.tight_layout()
     return fig
 
 

@@ -79,8 +79,10 @@ def test_boundary_optimum_matches_cvxpy_reference():
     """Seeded problem whose constrained optimum gives training rows a zero class
     probability: plain proximal Newton stalls ~10% above the optimum there; the
     barrier polish reaches it while keeping every training gap positive."""
+    from statlogit.ordinal import _fit as solver
     from statlogit.ordinal import _reference as reference
-    from statlogit.ordinal import _solver as solver
+    from statlogit.ordinal._loss import CumulativeLinkLoss, null_theta
+    from statlogit.solvers import prox_newton
 
     X, y = ordinal_data(150, 4, 4, seed=154)
     alpha = 0.005
@@ -91,10 +93,10 @@ def test_boundary_optimum_matches_cvxpy_reference():
     assert ours == pytest.approx(theirs, rel=1e-6)
     assert np.all(np.diff(X @ model.coef_.T + model.intercept_, axis=1) > 0)
     # the case really is on the boundary: the unpolished solver stalls well above
-    loss = solver.CumulativeLogitLoss(np.ascontiguousarray(X), y, 4)
+    loss = CumulativeLinkLoss(np.ascontiguousarray(X), y, 4)
     weights = solver.penalty_weights(3, 4, alpha, penalize_first=True,
                                      free_slopes=True)
-    stalled = solver.solve(loss, weights, solver.null_theta(y, 4, 4), tol=1e-8,
+    stalled = prox_newton(loss, weights, null_theta(y, 4, 4).ravel(), tol=1e-8,
                            max_iter=100, polish=False)
     assert stalled.at_boundary
     assert stalled.objective > theirs * (1 + 1e-3)
@@ -108,13 +110,15 @@ def test_path_at_boundary_alphas_equals_polished_single_fits():
     """The boundary problem above along a grid: every optimum is on the boundary;
     the path (fits after the first warm-started by the last barrier stage only)
     reaches the polished single fits and cvxpy's optimum, not the stalled points."""
+    from statlogit.ordinal import _fit as solver
     from statlogit.ordinal import _reference as reference
-    from statlogit.ordinal import _solver as solver
+    from statlogit.ordinal._loss import CumulativeLinkLoss, null_theta
+    from statlogit.solvers import prox_newton
 
     X, y = ordinal_data(150, 4, 4, seed=154)
     alphas, coefs, intercepts = presto_path(X, y, alphas=BOUNDARY_GRID,
                                             standardize=False)
-    loss = solver.CumulativeLogitLoss(np.ascontiguousarray(X), y, 4)
+    loss = CumulativeLinkLoss(np.ascontiguousarray(X), y, 4)
     for alpha, coef, intercept in zip(alphas, coefs, intercepts, strict=True):
         single = PrestoClassifier(alpha=alpha, standardize=False).fit(X, y)
         ours = objective(X, y, intercept, coef, alpha)
@@ -124,7 +128,7 @@ def test_path_at_boundary_alphas_equals_polished_single_fits():
         assert np.all(np.diff(X @ coef.T + intercept, axis=1) > 0)
         weights = solver.penalty_weights(3, 4, alpha, penalize_first=True,
                                          free_slopes=True)
-        stalled = solver.solve(loss, weights, solver.null_theta(y, 4, 4), tol=1e-8,
+        stalled = prox_newton(loss, weights, null_theta(y, 4, 4).ravel(), tol=1e-8,
                                max_iter=100, polish=False)
         assert stalled.at_boundary and stalled.objective > ours * (1 + 1e-3)
     _, _, value = reference.presto(X, y, alphas[-1], 4)
@@ -265,12 +269,14 @@ def test_labels_and_categories(synthetic):
     order = ["low", "mid", "high", "rare"]
     by_order = PrestoClassifier(categories=order).fit(X, names)
     codes = PrestoClassifier().fit(X, y)
-    np.testing.assert_allclose(by_order.predict_proba(X), codes.predict_proba(X))
-    assert list(by_order.classes_) == order
+    # issue 14: classes_ sorted (scikit-learn's contract), the order in categories_
+    np.testing.assert_allclose(by_order.predict_ordinal_proba(X), codes.predict_proba(X))
+    assert list(by_order.categories_) == order
+    assert list(by_order.classes_) == sorted(order)
     ordered = pd.Series(pd.Categorical(names, categories=order, ordered=True))
     frame = pd.DataFrame(X, columns=list("abcd"))
     from_pandas = PrestoClassifier().fit(frame, ordered)
-    assert list(from_pandas.classes_) == order
+    assert list(from_pandas.categories_) == order
     assert list(from_pandas.feature_names_in_) == list("abcd")
     assert set(by_order.predict(X)) <= set(order)
 

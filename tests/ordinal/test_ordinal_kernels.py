@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from statlogit.ordinal._kernels import (
-    lasso_qp_cd,
     neg_loglik,
     neg_loglik_derivatives,
     weighted_grams,
 )
+from statlogit.solvers._kernels import lasso_qp_cd
 
 
 def _sigmoid(z):
@@ -130,3 +130,104 @@ def test_lasso_qp_cd_keeps_fixed_coordinates():
     theta = np.zeros(3)
     z, _ = lasso_qp_cd(H, g, theta, theta, np.array([0.0, np.inf, 0.5]), 1e-12, 100)
     np.testing.assert_allclose(z, [-1.0, 0.0, -1.5])
+
+
+# ---------------------------------------------------------------- links, barrier, PO
+
+
+CDFS = {1: mpmath.ncdf, 2: lambda x: 1 - mpmath.exp(-mpmath.exp(x))}
+
+
+@pytest.mark.parametrize("link", [1, 2])
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_link_derivatives_match_mpmath_and_finite_differences(link, n_classes):
+    """Values against 50-digit mpmath (scipy's gumbel_l cdf loses the upper tail),
+    gradients and Hessians against central differences."""
+    mpmath.mp.dps = 50
+    cdf = CDFS[link]
+    rng = np.random.default_rng(link + n_classes)
+    m = n_classes - 1
+    eta = np.sort(rng.normal(0, 1.5, (30, m)), axis=1) + np.arange(m) * 0.4
+    y = rng.integers(0, n_classes, 30)
+    exact = 0
+    for row, c in zip(eta, y, strict=True):
+        upper = cdf(mpmath.mpf(float(row[c]))) if c < m else 1
+        lower = cdf(mpmath.mpf(float(row[c - 1]))) if c > 0 else 0
+        exact -= mpmath.log(upper - lower)
+    ours = neg_loglik_derivatives(eta, y, link)
+    assert ours[0] == pytest.approx(float(exact), rel=1e-13)
+    assert neg_loglik(eta, y, link) == pytest.approx(float(exact), rel=1e-13)
+    h = 1e-6
+    for k in range(m):
+        up, down = eta.copy(), eta.copy()
+        up[:, k] += h
+        down[:, k] -= h
+        rows_up = np.array([neg_loglik(up[i:i + 1], y[i:i + 1], link) for i in range(30)])
+        rows_down = np.array([neg_loglik(down[i:i + 1], y[i:i + 1], link)
+                              for i in range(30)])
+        np.testing.assert_allclose(ours[1][:, k], (rows_up - rows_down) / (2 * h),
+                                   rtol=1e-6, atol=1e-8)
+        hess = (neg_loglik_derivatives(up, y, link)[1]
+                - neg_loglik_derivatives(down, y, link)[1]) / (2 * h)
+        np.testing.assert_allclose(hess[:, k], ours[2][:, k], rtol=1e-5, atol=1e-7)
+        if k < m - 1:
+            np.testing.assert_allclose(hess[:, k + 1], ours[3][:, k], rtol=1e-5,
+                                       atol=1e-7)
+
+
+def test_barrier_terms_match_numpy_twin():
+    from statlogit.ordinal._kernels import barrier_terms
+
+    rng = np.random.default_rng(3)
+    eta = np.cumsum(rng.random((25, 4)) + 0.01, axis=1)
+    y = rng.integers(0, 5, 25)
+    w = rng.random(25) + 0.5
+    gaps = np.diff(eta, axis=1)
+    mask = np.ones_like(gaps, dtype=bool)
+    middle = (y > 0) & (y < 4)
+    mask[np.flatnonzero(middle), y[middle] - 1] = False
+    mu = 1e-3
+    value, grad, curv = barrier_terms(eta, y, w, mu, 0.0, True)
+    assert value == pytest.approx(-mu * np.sum(w[:, None] * np.log(gaps) * mask),
+                                  rel=1e-12)
+    np.testing.assert_allclose(grad, np.where(mask, -mu * w[:, None] / gaps, 0.0))
+    np.testing.assert_allclose(curv, np.where(mask, mu * w[:, None] / gaps**2, 0.0))
+
+
+def test_parallel_loss_is_the_restriction_of_the_full_loss():
+    from statlogit.ordinal._loss import CumulativeLinkLoss, ParallelLinkLoss
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(50, 3))
+    y = rng.integers(0, 4, 50)
+    w = rng.random(50) + 0.2
+    full = CumulativeLinkLoss(X, y, 4, link="probit", sample_weight=w)
+    par = ParallelLinkLoss(X, y, 4, link="probit", sample_weight=w)
+    x = np.r_[-1.0, 0.2, 1.1, 0.3, -0.4, 0.5]
+    jac = np.zeros((12, 6))  # theta (3 x 4, flattened) from (a, beta)
+    jac[[0, 4, 8], [0, 1, 2]] = 1.0
+    jac[[1, 2, 3], [3, 4, 5]] = 1.0
+    theta = jac @ x
+    value, grad, hess = full.derivatives(theta)
+    value_p, grad_p, hess_p = par.derivatives(x)
+    assert value_p == pytest.approx(value, rel=1e-13)
+    np.testing.assert_allclose(grad_p, jac.T @ grad, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(hess_p, jac.T @ hess @ jac, rtol=1e-12, atol=1e-14)
+    scores = par.row_scores(x)
+    np.testing.assert_allclose(scores.sum(axis=0) / w.sum(), grad_p, rtol=1e-12)
+    np.testing.assert_allclose(full.row_scores(theta) @ jac, scores, rtol=1e-12,
+                               atol=1e-14)
+
+
+def test_column_moments_match_numpy():
+    from statlogit.ordinal._fit import column_moments
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(40, 3)) * [1e-200, 1.0, 1e200]
+    w = rng.random(40)
+    w /= w.sum()
+    big, mean, spread = column_moments(X, w)
+    unit = X / np.abs(X).max(axis=0)
+    np.testing.assert_allclose(big, np.abs(X).max(axis=0))
+    np.testing.assert_allclose(mean, w @ unit, rtol=1e-12)
+    np.testing.assert_allclose(spread, np.sqrt(w @ (unit - w @ unit) ** 2), rtol=1e-12)

@@ -1,0 +1,320 @@
+r"""Proximal Newton with a log-barrier polish, for smooth losses on a polyhedral domain.
+
+Minimises
+
+.. math:: F(x) = f(x) + \sum_j w_j |x_j| + \tfrac12 \sum_j r_j x_j^2
+
+over the open domain where :math:`f` is finite, with ``w`` the lasso weights
+(0: unpenalised, ``inf``: fixed at 0) and ``r`` optional ridge weights. Each outer
+iteration forms the exact gradient and Hessian of the smooth part, solves the
+lasso-penalised quadratic model by coordinate descent and backtracks (Armijo) on the
+true objective; steps never leave the domain (the loss reports the largest feasible
+step). A fit whose optimum lies on the domain's boundary stalls there: it is finished
+by a short log-barrier path (:func:`prox_newton` with ``polish``), the barrier
+driven to zero.
+
+The solver knows nothing about the model. The ``loss`` object supplies
+
+``derivatives(x, barrier=0.0)``
+    ``(value, gradient, hessian)`` of :math:`f` plus ``barrier`` times the loss's
+    log-barrier (value ``inf`` and ``None`` derivatives outside the domain);
+``value(x, barrier=0.0)``
+    the same value alone;
+``largest_step(x, direction)``
+    the largest :math:`t` with :math:`x + t d` in the closed domain (``inf`` if none);
+``min_gap(x)``
+    the smallest barrier-guarded slack at ``x`` (``inf`` without barrier terms);
+``barrier_weight()``
+    the barrier's duality-gap bound per unit of ``barrier`` (number of barrier terms
+    over the loss's normaliser; 0 when there are none);
+``interior_point()``
+    a strictly feasible point the polish steps back towards.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve
+
+from statlogit.solvers._kernels import lasso_qp_cd
+from statlogit.solvers.result import OptimizeResult
+
+__all__ = ["ProxNewtonResult", "prox_newton"]
+
+ARMIJO = 0.25
+MAX_HALVINGS = 60
+MAX_SWEEPS = 1_000
+RECENTER = 0.5
+WARM_RECENTER = 1e-8
+TIGHT = 1e-3
+STALL = 1e-12
+BARRIER_START = 1e-3
+BARRIER_SHRINK = 100.0
+BARRIER_GAP = 1e-9
+BARRIER_BOUNDARY_FRACTION = 0.99
+BOUNDARY_GAP = 1e-6
+BARRIER_SWEEPS = 100
+STAGE_TOL = 1e-3
+
+
+@dataclass
+class ProxNewtonResult(OptimizeResult):
+    """:class:`~statlogit.solvers.result.OptimizeResult` with the boundary flags.
+
+    ``at_boundary``: the optimum has a (near-)zero barrier slack (plain proximal
+    Newton stalled there, or the polished solution ends with a slack below
+    ``BOUNDARY_GAP``). ``polished``: ``x`` is the barrier-polished solution.
+    ``residual`` is the largest entry of the last Newton direction.
+    """
+
+    at_boundary: bool = False
+    polished: bool = False
+
+
+class _Smooth:
+    """The loss plus the ridge term :math:`\\tfrac12 \\sum_j r_j x_j^2`."""
+
+    def __init__(self, loss, ridge):
+        self.loss = loss
+        self.ridge = None if ridge is None or not np.any(ridge) else ridge
+
+    def value(self, x, barrier=0.0):
+        value = self.loss.value(x, barrier)
+        if self.ridge is not None:
+            value += 0.5 * float(self.ridge @ (x * x))
+        return value
+
+    def derivatives(self, x, barrier=0.0):
+        value, grad, hess = self.loss.derivatives(x, barrier)
+        if self.ridge is not None and grad is not None:
+            value += 0.5 * float(self.ridge @ (x * x))
+            grad = grad + self.ridge * x
+            hess = hess + np.diag(self.ridge)
+        return value, grad, hess
+
+
+def _penalty(x, weights):
+    finite = np.isfinite(weights)
+    return float(weights[finite] @ np.abs(x[finite]))
+
+
+def prox_newton(loss, weights, x0, *, ridge=None, tol, max_iter, polish=True,
+                warm_boundary=False):
+    """Proximal Newton with backtracking from a feasible ``x0``.
+
+    Parameters
+    ----------
+    loss : object
+        The smooth part (see the module docstring for what it supplies).
+    weights : ndarray of shape (d,)
+        Lasso weights (0 unpenalised, ``inf`` fixed at zero).
+    x0 : ndarray of shape (d,)
+        A strictly feasible start.
+    ridge : ndarray of shape (d,), optional
+        Ridge weights :math:`r_j \\ge 0`.
+    tol : float
+        Stop when the Newton direction's largest entry is at most ``tol``.
+    max_iter : int
+        Total Newton iterations, the polish's included.
+    polish : bool
+        Finish a fit stalled on the boundary by the barrier path; without it the
+        stalled (feasible, approximately optimal) point is returned.
+    warm_boundary : bool
+        ``x0`` is the polished boundary solution of a nearby problem: run only the
+        last barrier stage from it.
+
+    Returns
+    -------
+    ProxNewtonResult
+        ``n_iter`` never exceeds ``max_iter``.
+    """
+    smooth = _Smooth(loss, ridge)
+    x0 = np.asarray(x0, dtype=np.float64).ravel()
+    if warm_boundary:
+        start = ProxNewtonResult(x0, 0, True, 0.0, objective=_objective(smooth, x0, weights),
+                                 at_boundary=True)
+        return _barrier_polish(smooth, weights, start, tol=tol, max_iter=max_iter,
+                               warm=True)
+    result = _newton(smooth, weights, x0, tol=tol, max_iter=max_iter)
+    if result.at_boundary and polish and result.n_iter < max_iter:
+        result = _barrier_polish(smooth, weights, result, tol=tol, max_iter=max_iter)
+    return result
+
+
+def _objective(smooth, x, weights):
+    return smooth.value(x) + _penalty(x, weights)
+
+
+def _newton(smooth, weights, x0, *, tol, max_iter, barrier=0.0):
+    """The proximal-Newton loop on the smooth part (+ ``barrier``) + penalty.
+
+    Without a barrier it exits flagging ``at_boundary`` on a stall against the
+    domain's boundary; with one the barrier keeps iterates away from it.
+    """
+    x = x0.copy()
+    value, grad, hess = smooth.derivatives(x, barrier)
+    if not np.isfinite(value):
+        raise ValueError("The starting point is outside the loss's domain.")
+    objective = value + _penalty(x, weights)
+    converged, at_boundary, n_iter, residual, step = False, False, 0, np.inf, np.nan
+    while n_iter < max_iter:
+        n_iter += 1
+        if barrier:
+            target = _qp_barrier(hess, grad, x, weights, 0.1 * tol)
+        else:
+            target, _ = lasso_qp_cd(hess, grad, x, x, weights, 0.1 * tol, MAX_SWEEPS)
+        direction = target - x
+        residual = float(np.max(np.abs(direction), initial=0.0))
+        if residual <= tol:
+            converged = True
+            break
+        decrease = grad @ direction + _penalty(target, weights) - (objective - value)
+        if not decrease < -1e-14 * max(1.0, abs(objective)):
+            # The model's decrease is below the objective's rounding: the line search
+            # cannot see it, but the Newton step still refines x (flat directions,
+            # e.g. a rare class's boundary); take it if feasible and not worse.
+            converged = True
+            if smooth.loss.largest_step(x, direction) > 1.0:
+                trial = smooth.value(target, barrier) + _penalty(target, weights)
+                if trial <= objective + 1e-13 * max(1.0, abs(objective)):
+                    x, objective, step = target, trial, 1.0
+            break
+        largest = smooth.loss.largest_step(x, direction)
+        fraction = BARRIER_BOUNDARY_FRACTION if barrier else 0.99
+        step = _line_search(smooth, weights, x, direction, objective, decrease,
+                            min(1.0, fraction * largest), barrier)
+        if step is None:
+            break
+        x = x + step * direction
+        value, grad, hess = smooth.derivatives(x, barrier)
+        previous, objective = objective, value + _penalty(x, weights)
+        if (barrier == 0.0 and largest < 1.0
+                and previous - objective <= STALL * max(1.0, abs(objective))):
+            converged = at_boundary = True
+            break
+    return ProxNewtonResult(x, n_iter, converged, residual, step, objective, at_boundary)
+
+
+def _barrier_polish(smooth, weights, start, *, tol, max_iter, warm=False):
+    r"""Finish a fit stalled on the boundary by a short log-barrier path.
+
+    Minimises smooth part + penalty + :math:`\mu` (barrier) for :math:`\mu` falling
+    by ``BARRIER_SHRINK`` from ``BARRIER_START`` until the barrier's duality-gap bound
+    :math:`\mu \cdot` ``barrier_weight()`` is below ``BARRIER_GAP`` relative to the
+    objective, warm-started from the stalled (feasible) point moved ``RECENTER`` of
+    the way to the loss's interior point. With ``warm`` (``start`` is a polished
+    solution of a nearby problem, already close to its barrier path) only that last
+    stage runs, from ``start`` moved only ``WARM_RECENTER`` of the way (enough to
+    lift slacks far below the barrier's scale, which would stall Newton). Every
+    iterate keeps every slack strictly positive; the stages share ``max_iter`` with
+    the plain Newton run before them. The result replaces ``start`` only if its
+    true objective is lower.
+    """
+    loss = smooth.loss
+    weight = loss.barrier_weight()
+    if weight == 0:
+        return start
+    last = BARRIER_GAP * max(1.0, abs(start.objective)) / weight
+    # Step back inside first: the barrier's curvature mu / gap^2 at a gap of
+    # ~1e-15 would swamp the quadratic model (Newton would stop there at once).
+    interior = loss.interior_point()
+    move, mu = RECENTER, BARRIER_START
+    if warm:
+        tight = loss.min_gap(start.x) < TIGHT * last
+        move, mu = (WARM_RECENTER if tight else 0.0), last
+    x = (1.0 - move) * start.x + move * interior
+    n_iter, stage, final = start.n_iter, None, False
+    while n_iter < max_iter:
+        final = mu <= last
+        stage = _newton(smooth, weights, x, tol=tol if final else max(tol, STAGE_TOL),
+                        max_iter=max_iter - n_iter, barrier=mu)
+        x, n_iter = stage.x, n_iter + stage.n_iter
+        if final:
+            break
+        mu /= BARRIER_SHRINK
+    reached = stage is not None and final  # the last stage ran within max_iter
+    objective = _objective(smooth, x, weights)
+    if not objective <= start.objective:
+        return ProxNewtonResult(start.x, n_iter, start.converged and reached,
+                                start.residual, start.step, start.objective, True)
+    return ProxNewtonResult(x, n_iter, reached and stage.converged, stage.residual,
+                            stage.step, objective, loss.min_gap(x) < BOUNDARY_GAP, True)
+
+
+def _qp_barrier(hess, grad, x, weights, tol):
+    """The lasso-penalised quadratic model's minimiser for barrier iterations.
+
+    Near-active barrier slacks make the Hessian badly conditioned (curvature
+    ``mu / gap^2``), where coordinate descent alone crawls and can stop early. A few
+    coordinate-descent sweeps guess the support and signs; an active-set method then
+    finishes exactly: minimise the model on the support with the signs fixed (one
+    linear solve), stop at the first sign change and drop that coordinate, or, once
+    sign-consistent, add the zero coordinates violating their
+    KKT conditions most (all within half of the worst violation). A support seen
+    before (cycling on rounding noise) ends it with coordinate descent.
+    """
+    free_weight = np.isfinite(weights)
+    z, _ = lasso_qp_cd(hess, grad, x, x, weights, tol, BARRIER_SWEEPS)
+    support = free_weight & ((z != 0.0) | (weights == 0.0))
+    signs = np.where(weights > 0.0, np.sign(z), 0.0)
+    seen = set()
+    for _ in range(3 * x.size + 10):
+        key = support.tobytes() + signs.tobytes()
+        if key in seen:  # cycling on rounding noise: finish by coordinate descent
+            break
+        seen.add(key)
+        rest = ~support
+        rhs = -(grad[support] + hess[np.ix_(support, rest)] @ (z[rest] - x[rest])
+                + weights[support] * signs[support])
+        step = _solve_psd(hess[np.ix_(support, support)], rhs)
+        candidate = z.copy()
+        candidate[support] = x[support] + step
+        crossing = support & (weights > 0.0) & (candidate * signs <= 0.0)
+        if np.any(crossing):
+            index = np.flatnonzero(crossing)
+            change = z[index] - candidate[index]
+            ratios = np.divide(z[index], change, out=np.zeros(index.size),
+                               where=change != 0.0)
+            first = index[int(np.argmin(ratios))]
+            z = z + float(np.clip(np.min(ratios), 0.0, 1.0)) * (candidate - z)
+            z[first], support[first], signs[first] = 0.0, False, 0.0
+            continue
+        z = candidate
+        slope = grad + hess @ (z - x)
+        zero = np.flatnonzero(~support & free_weight)
+        if zero.size == 0:
+            return z
+        excess = np.abs(slope[zero]) - weights[zero]
+        if np.max(excess) <= tol:
+            return z
+        # add every violator of its KKT condition at once (one linear solve, not one
+        # per coordinate); a wrong guess is dropped again at its sign change
+        added = zero[excess > max(tol, 0.5 * float(np.max(excess)))]
+        support[added], signs[added] = True, -np.sign(slope[added])
+    z, _ = lasso_qp_cd(hess, grad, x, z, weights, tol, MAX_SWEEPS)
+    return z
+
+
+def _solve_psd(matrix, rhs):
+    """Solve with a positive semi-definite ``matrix``: Cholesky, or the minimum-norm
+    least-squares solution when it is singular (e.g. duplicated columns)."""
+    try:
+        step = cho_solve(cho_factor(matrix, lower=True, check_finite=False), rhs,
+                         check_finite=False)
+        if np.all(np.isfinite(step)):
+            return step
+    except np.linalg.LinAlgError:
+        pass
+    cutoff = np.finfo(np.float64).eps * matrix.shape[0]
+    return np.linalg.lstsq(matrix, rhs, rcond=cutoff)[0]
+
+
+def _line_search(smooth, weights, x, direction, objective, decrease, step, barrier=0.0):
+    slack = 1e-13 * max(1.0, abs(objective))
+    for _ in range(MAX_HALVINGS):
+        candidate = x + step * direction
+        trial = smooth.value(candidate, barrier) + _penalty(candidate, weights)
+        if trial <= objective + ARMIJO * step * decrease + slack:
+            return step
+        step *= 0.5
+    return None
