@@ -18,8 +18,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from benchmarks._harness import time_call
 from statlogit import SketchedLinearRegression
-from statlogit.sketching._fwht import fwht_inplace
-from statlogit.sketching.operators import make_sketch
+from statlogit.sketching import fwht, make_sketch
 
 
 def _problem(n, d, seed=0):
@@ -111,7 +110,7 @@ def bandwidth_table(A, repeats):
     size = A.nbytes
     t_sum, _ = time_call(A.sum, repeats=repeats)
     work = A.copy()
-    t_fwht, _ = time_call(lambda: fwht_inplace(work), repeats=repeats)
+    t_fwht, _ = time_call(lambda: fwht(work, overwrite=True), repeats=repeats)
     operator = make_sketch("srht", 16 * A.shape[1], random_state=0)
     t_srht, _ = time_call(lambda: operator.apply(A), repeats=repeats)
     print(f"\n## Memory bandwidth, {A.shape[0]} x {A.shape[1]} float64 "
@@ -119,7 +118,7 @@ def bandwidth_table(A, repeats):
     print("| operation | seconds | x A.sum() | bytes moved (minimum) | GB/s |")
     print("|---|---|---|---|---|")
     rows = [("A.sum() (one read: the floor)", t_sum, size),
-            ("fwht_inplace (full transform, read + write)", t_fwht, 2 * size),
+            ("fwht (in place, full transform, read + write)", t_fwht, 2 * size),
             ("SRHT sketch, m = 16d (one read)", t_srht, size)]
     for name, seconds, moved in rows:
         print(f"| {name} | {seconds:.3g} | {seconds / t_sum:.1f} | "
@@ -143,7 +142,7 @@ def run(args):
     warm_A, warm_b = _problem(4096, args.d)
     for _, solve in _solvers(warm_A, warm_b):
         solve()
-    fwht_inplace(warm_A.copy())
+    fwht(warm_A, overwrite=False)
     A, b = _problem(2**args.log2_n, args.d)
     print(_environment())
     solver_table(A, b, args.repeats)
