@@ -1,0 +1,273 @@
+r"""The designs the sketched solvers read: dense (in memory or memory-mapped) and sparse.
+
+Every design represents the *effective* matrix
+
+.. math:: A = \operatorname{diag}(\sqrt w)\,(X - \mathbf 1 \mu^\top)\,
+          \operatorname{diag}(c)\,T
+
+without forming it: :math:`\sqrt w` the square roots of the sample weights (``root``),
+:math:`\mu` the (weighted) column means (centring for the intercept), :math:`c` a
+power-of-two column scaling (exact in floating point) and :math:`T` an optional
+:math:`d \times r` reduction onto the row space of a rank-deficient design. The solvers
+only need four things from it: the sketch :math:`S[A_0 \mid v]` of the unscaled design
+:math:`A_0 = \operatorname{diag}(\sqrt w)(X - \mathbf 1\mu^\top)`, the Gram matrix of
+:math:`A` (possibly preconditioned), the residual norm and gradient
+:math:`A^\top(b - Az)` and, for robust standard errors, weighted Gram matrices of
+:math:`[\sqrt w \mid A_0]`. Dense designs do all of them in cache-sized row chunks
+(a memory map is never read whole); sparse designs with sparse products, never densified.
+"""
+
+import math
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse
+
+_CHUNK_ROWS = 1 << 12
+_PAIR_ROWS = 8
+
+
+class _CentredDesign:
+    r"""The dense design :math:`A` above; chunks of :math:`A_0` are formed on the fly."""
+
+    def __init__(self, X, mean, root=None):
+        self.X = X
+        self.mean = mean
+        self.root = root
+        self.centred = bool(np.any(mean != 0.0))
+        self.n_samples, self.n_features = X.shape
+        self.scale = None
+        self.transform = None
+
+    # --------------------------------------------------------- effective columns
+    def set_transform(self, scale, transform=None):
+        """Use :math:`A = A_0 \\operatorname{diag}(c) T` from now on."""
+        self.scale = scale
+        self.transform = transform
+        self.n_features = self.X.shape[1] if transform is None else transform.shape[1]
+
+    def expand(self, z):
+        """Coefficients of :math:`A` to those of :math:`A_0`: :math:`c \\odot Tz`."""
+        x = z if self.transform is None else self.transform @ z
+        return x if self.scale is None else _scale_rows(x, self.scale)
+
+    def contract(self, g):
+        """Gradients of :math:`A_0` to those of :math:`A`: :math:`T^\\top (c \\odot g)`."""
+        g = g if self.scale is None else _scale_rows(g, self.scale)
+        return g if self.transform is None else self.transform.T @ g
+
+    def _effective(self, block):
+        if self.scale is not None:
+            block = block * self.scale
+        return block if self.transform is None else block @ self.transform
+
+    # ------------------------------------------------------------------ passes
+    def raw_chunks(self):
+        """Row blocks of :math:`A_0` with their row slices (copies when centring)."""
+        X = self.X
+        for start in range(0, self.n_samples, _CHUNK_ROWS):
+            rows = slice(start, start + _CHUNK_ROWS)
+            block = np.asarray(X[rows], dtype=np.float64)
+            if self.centred:
+                block = block - self.mean
+            if self.root is not None:
+                block = block * self.root[rows, None]
+            yield rows, block
+
+    def chunks(self):
+        """Row blocks of the effective :math:`A`."""
+        for rows, block in self.raw_chunks():
+            yield rows, self._effective(block)
+
+    def residual_gradient(self, b, coef):
+        r""":math:`\|r\|_F` and :math:`A^\top r` for :math:`r = b - Az`, in one read.
+
+        ``b`` of shape (n,) or (n, k), ``coef`` (d,) or (d, k). The gradient is nearly
+        zero while its terms :math:`a_{ij} r_i` are not: a plain ``r @ A`` accumulates
+        rounding errors of about :math:`u\|a_j\|\|r\|` per coordinate, which
+        :math:`(A^\top A)^{-1}` magnifies into the error floor of the refinement when
+        the residual is large. Pairwise summation (:func:`_accurate_rmatvec`) leaves
+        about :math:`u\|a_j\|\|r\|/\sqrt n`, the rounding of the products themselves.
+        """
+        vector = np.ndim(b) == 1
+        x = self.expand(coef).reshape(self.X.shape[1], -1)
+        squares, parts = 0.0, []
+        for rows, block in self.raw_chunks():
+            residual = b[rows].reshape(block.shape[0], -1) - block @ x
+            squares += float(np.sum(residual * residual))
+            parts.append(_accurate_rmatvec(block, residual))
+        gradient = self.contract(_pairwise_sum(np.stack(parts)))
+        return math.sqrt(squares), (gradient.ravel() if vector else gradient)
+
+    def residuals(self, b, coef):
+        """The residual :math:`b - A_0 x` of raw coefficients ``x``, as an array."""
+        x = coef.reshape(self.X.shape[1], -1)
+        out = np.empty((self.n_samples, x.shape[1]))
+        for rows, block in self.raw_chunks():
+            out[rows] = b[rows].reshape(block.shape[0], -1) - block @ x
+        return out.reshape(np.shape(b))
+
+    def product_norms(self, M):
+        """Column norms of :math:`A_0 M` (one read; ``M`` is (d, j))."""
+        squares = np.zeros(M.shape[1])
+        for _, block in self.raw_chunks():
+            squares += np.sum((block @ M) ** 2, axis=0)
+        return np.sqrt(squares)
+
+    def weighted_gram(self, v):
+        r""":math:`[\sqrt w \mid A_0]^\top \operatorname{diag}(v) [\sqrt w \mid A_0]`."""
+        d = self.X.shape[1]
+        out = np.zeros((d + 1, d + 1))
+        root = np.ones(self.n_samples) if self.root is None else self.root
+        for rows, block in self.raw_chunks():
+            aug = np.column_stack([root[rows], block])
+            out += aug.T @ (v[rows, None] * aug)
+        return out
+
+    def preconditioned_gram(self, r_sketch, penalty):
+        r""":math:`R^{-\top}(A^\top A + \operatorname{diag}(p))R^{-1}`, one read of :math:`A`.
+
+        When :math:`R` shows a modest condition number (:math:`\kappa < 10^3`) the Gram
+        matrix is accumulated (BLAS ``syrk``, the fastest pass) and preconditioned
+        afterwards: its rounding error, about :math:`u\kappa^2 \le 10^{-10}`, is removed
+        by the refinement. Otherwise :math:`AR^{-1}` is formed chunk by chunk (``trsm``)
+        before its Gram matrix, which stays accurate to :math:`u` whatever
+        :math:`\kappa` (Cholesky-QR on a well-conditioned matrix).
+        """
+        d = self.n_features
+        gram = np.zeros((d, d))
+        if np.linalg.cond(r_sketch) < 1e3:
+            for _, block in self.chunks():
+                gram += block.T @ block
+            return _precondition(gram + np.diag(penalty), r_sketch)
+        for _, block in self.chunks():
+            y_t = scipy.linalg.solve_triangular(r_sketch, block.T, trans="T",
+                                                check_finite=False)
+            gram += y_t @ y_t.T
+        return gram + _precondition(np.diag(penalty), r_sketch)
+
+    def sketch(self, operator, *vectors):
+        r""":math:`S[A_0 \mid v_1 \mid \dots]`, :math:`SA_0 = S(\sqrt w X) - (S\sqrt w)\mu^\top`.
+
+        Also stores ``sketch_reference_``, the largest :math:`|S\sqrt w X|` per column:
+        the size of the terms that centring cancels (for the zero-column test).
+        """
+        Xw = np.asarray(self.X, dtype=np.float64)
+        if self.root is not None:
+            Xw = Xw * self.root[:, None]
+        sx = operator.apply(np.ascontiguousarray(Xw), check_input=False)
+        return self._centre_sketch(operator, sx, vectors)
+
+    def _centre_sketch(self, operator, sx, vectors):
+        self.sketch_reference_ = np.max(np.abs(sx), axis=0)
+        if not vectors and not self.centred:
+            return sx
+        root = np.ones(self.n_samples) if self.root is None else self.root
+        columns = [v.reshape(self.n_samples, -1) for v in vectors]
+        extra = operator.apply(np.ascontiguousarray(np.column_stack([root, *columns])),
+                               check_input=False)
+        if self.centred:
+            sx = sx - np.outer(extra[:, 0], self.mean)
+        return np.hstack([sx, extra[:, 1:]])
+
+    def dense(self):
+        """:math:`A_0` as one array (the rank-deficient LAPACK fallback only)."""
+        return np.vstack([block for _, block in self.raw_chunks()])
+
+
+class _SparseDesign(_CentredDesign):
+    r"""A scipy.sparse design: products in :math:`O(\mathrm{nnz})`, never densified.
+
+    Centring and weights enter as rank-one and diagonal corrections of sparse products,
+    e.g. :math:`A_0 x = \sqrt w \odot (Xx - \mu^\top x)` and
+    :math:`A_0^\top r = X^\top(\sqrt w \odot r) - \mu\,(\sqrt w^\top r)`.
+    """
+
+    def __init__(self, X, mean, root=None):
+        super().__init__(X.tocsr(), mean, root)
+        self._root = np.ones(self.n_samples) if root is None else root
+
+    def _matvec(self, x):
+        out = np.asarray(self.X @ x).reshape(self.n_samples, -1) - self.mean @ x.reshape(
+            self.X.shape[1], -1)
+        return out * self._root[:, None]
+
+    def _rmatvec(self, r):
+        rw = r.reshape(self.n_samples, -1) * self._root[:, None]
+        return np.asarray(self.X.T @ rw) - np.outer(self.mean, rw.sum(axis=0))
+
+    def residual_gradient(self, b, coef):
+        vector = np.ndim(b) == 1
+        x = self.expand(coef).reshape(self.X.shape[1], -1)
+        residual = b.reshape(self.n_samples, -1) - self._matvec(x)
+        gradient = self.contract(self._rmatvec(residual))
+        norm = math.sqrt(float(np.sum(residual * residual)))
+        return norm, (gradient.ravel() if vector else gradient)
+
+    def residuals(self, b, coef):
+        x = coef.reshape(self.X.shape[1], -1)
+        return (b.reshape(self.n_samples, -1) - self._matvec(x)).reshape(np.shape(b))
+
+    def product_norms(self, M):
+        return np.linalg.norm(self._matvec(M), axis=0)
+
+    def weighted_gram(self, v):
+        r"""As the dense version, by :math:`X^\top D X` and rank-one corrections."""
+        root = self._root
+        vw = v * root * root
+        Xv = scipy.sparse.diags(vw) @ self.X
+        xtx = np.asarray((self.X.T @ Xv).todense())
+        s = np.asarray(Xv.sum(axis=0)).ravel()
+        total = float(vw.sum())
+        mu = self.mean
+        slopes = xtx - np.outer(s, mu) - np.outer(mu, s) + total * np.outer(mu, mu)
+        out = np.empty((mu.size + 1, mu.size + 1))
+        out[0, 0] = total
+        out[0, 1:] = out[1:, 0] = s - total * mu
+        out[1:, 1:] = slopes
+        return out
+
+    def preconditioned_gram(self, r_sketch, penalty):
+        """The Gram route only (:math:`X^\\top W X` sparse); the refinement corrects it."""
+        gram = self.weighted_gram(np.ones(self.n_samples))[1:, 1:]
+        if self.scale is not None:
+            gram = gram * np.outer(self.scale, self.scale)
+        if self.transform is not None:
+            gram = self.transform.T @ gram @ self.transform
+        return _precondition(gram + np.diag(penalty), r_sketch)
+
+    def sketch(self, operator, *vectors):
+        Xw = self.X if self.root is None else scipy.sparse.diags(self.root) @ self.X
+        sx = operator.apply(Xw.tocsr(), check_input=False)
+        return self._centre_sketch(operator, sx, vectors)
+
+    def dense(self):
+        raise ValueError(
+            "This sparse design is numerically rank-deficient beyond what the sketch "
+            "detected; drop collinear columns of X or pass a dense array.")
+
+
+def _precondition(gram, r):
+    r""":math:`R^{-\top} G R^{-1}`, symmetrised."""
+    half = scipy.linalg.solve_triangular(r, gram, trans="T", check_finite=False)
+    out = scipy.linalg.solve_triangular(r, half.T, trans="T", check_finite=False)
+    return 0.5 * (out + out.T)
+
+
+def _scale_rows(x, scale):
+    return x * (scale if x.ndim == 1 else scale[:, None])
+
+
+def _accurate_rmatvec(block, residual):
+    r""":math:`B^\top R` summed pairwise: groups of ``_PAIR_ROWS`` rows, then a tree."""
+    groups = block.shape[0] // _PAIR_ROWS
+    head = groups * _PAIR_ROWS
+    k = residual.shape[1]
+    partial = np.einsum("gpk,gpj->gjk", residual[:head].reshape(groups, _PAIR_ROWS, k),
+                        block[:head].reshape(groups, _PAIR_ROWS, block.shape[1]))
+    return _pairwise_sum(partial) + block[head:].T @ residual[head:]
+
+
+def _pairwise_sum(parts):
+    """Sum over the first axis by numpy's pairwise summation (along a contiguous axis)."""
+    return np.ascontiguousarray(np.moveaxis(parts, 0, -1)).sum(axis=-1)
