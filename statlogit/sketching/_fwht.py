@@ -170,7 +170,11 @@ def fwht(a, *, overwrite=False):
     """
     inplace = (overwrite and isinstance(a, np.ndarray) and a.dtype == np.float64
                and a.flags.c_contiguous and a.flags.writeable)
-    arr = a if inplace else np.array(a, dtype=np.float64, order="C", copy=True)
+    if not inplace:
+        raw = np.asarray(a)
+        if np.iscomplexobj(raw) or raw.dtype.kind not in "biuf":
+            raise ValueError(f"fwht input must be real numbers; got dtype {raw.dtype}.")
+    arr = a if inplace else np.array(raw, dtype=np.float64, order="C", copy=True)
     if arr.ndim not in (1, 2):
         raise ValueError(f"fwht needs a 1-D or 2-D array; got a {arr.ndim}-D array.")
     n = arr.shape[0]

@@ -64,7 +64,7 @@ class _Scaled:
         self.scale = np.ldexp(1.0, -exponents)
         self.sa = sa * self.scale
         self.sa[:, self.zero] = 0.0
-        self.penalty = alpha * self.scale**2
+        self.penalty = alpha * self.scale**2 if alpha > 0 else np.zeros(d)
         if not np.all(np.isfinite(self.penalty)):
             raise ValueError(
                 f"alpha={alpha} with columns of X below 1e-150 overflows the penalty; "
@@ -80,8 +80,7 @@ class _Scaled:
             self.transform = vt[: self.rank].T.copy()
             self.transform[self.zero] = 0.0
             if with_null_space:
-                null = vt[self.rank:].T * self.scale[:, None]
-                self.null = np.linalg.qr(null)[0]
+                self.null = vt[self.rank:].T.copy()
 
     def confirmed_by(self, design):
         r"""Whether the sketch's null space is one of the design's (one read of it).
@@ -98,9 +97,19 @@ class _Scaled:
         norms = design.product_norms(null * self.scale[:, None])
         return bool(np.all(norms <= 1e-8 * max(self.singular[0], np.finfo(float).tiny)))
 
-    def minimum_norm(self, x):
-        """Project the null space out of raw coefficients ``x`` (d, k)."""
-        return x if self.null is None else x - self.null @ (self.null.T @ x)
+    def minimum_norm(self, z):
+        r"""Raw coefficients of least norm :math:`x = D(z + Vc)` from a solution ``z``.
+
+        ``z`` (d, k) solves the scaled problem, :math:`V` spans its null space and
+        :math:`D = \operatorname{diag}(c)`; :math:`c` minimises :math:`\|D(z + Vc)\|`,
+        computed with :math:`D / \max D` (exact, no overflow whatever the scales).
+        """
+        if self.null is None:
+            return z * self.scale[:, None]
+        relative = self.scale / self.scale.max()
+        shift = np.linalg.lstsq(relative[:, None] * self.null, relative[:, None] * z,
+                                rcond=None)[0]
+        return (z - self.null @ shift) * self.scale[:, None]
 
 
 def exact_solve(design, b, operator, *, alpha, tol, max_iter):
@@ -121,7 +130,7 @@ def exact_solve(design, b, operator, *, alpha, tol, max_iter):
         return None
     factor = factor @ r_sketch
     z, n_iter, last_step = _refine(design, b, factor, penalty, tol, max_iter)
-    coef = scaled.minimum_norm(design.expand(z))
+    coef = scaled.minimum_norm(z if scaled.transform is None else scaled.transform @ z)
     expand = _expansion(scaled)
     inverse = scipy.linalg.solve_triangular(factor, np.eye(factor.shape[0]),
                                             check_finite=False)
@@ -205,7 +214,7 @@ def sketch_and_solve(design, b, operator, *, alpha, delta):
         left = scaled.sa @ basis
         z = basis @ (left.T @ sb)
         gram_inverse = basis @ basis.T
-    coef = scaled.minimum_norm(z * scaled.scale[:, None])
+    coef = scaled.minimum_norm(z)
     residual = sb - sa @ coef
     if scaled.rank < d:
         warnings.warn(

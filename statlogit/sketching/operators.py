@@ -112,6 +112,12 @@ class SketchOperator:
 
     def _check_size(self, n_rows):
         check_scalar(self.sketch_size, name="sketch_size", lower=1, integer=True)
+        n_pad = 1 << (n_rows - 1).bit_length()
+        if self.sketch_size > n_pad:
+            raise ValueError(
+                f"sketch_size={self.sketch_size} exceeds the padded length {n_pad} of "
+                f"the {n_rows} rows; a sketch is never taller than that: use at most "
+                "that many rows.")
 
     def _draw(self, n_rows, rng):
         raise NotImplementedError
@@ -146,15 +152,6 @@ class SRHT(SketchOperator):
     """
 
     dense_mixing = True
-
-    def _check_size(self, n_rows):
-        super()._check_size(n_rows)
-        n_pad = 1 << (n_rows - 1).bit_length()
-        if self.sketch_size > n_pad:
-            raise ValueError(
-                f"sketch_size={self.sketch_size} exceeds the padded length {n_pad} of "
-                "the SRHT; use at most that many rows."
-            )
 
     def _draw(self, n_rows, rng):
         self.n_padded_ = 1 << (n_rows - 1).bit_length()
@@ -324,7 +321,7 @@ def make_sketch(sketch, sketch_size, random_state=None):
     """
     if isinstance(sketch, SketchOperator):
         return sketch
-    if sketch not in SKETCHES:
+    if not isinstance(sketch, str) or sketch not in SKETCHES:
         raise ValueError(
             f"Unknown sketch {sketch!r}; use one of {sorted(SKETCHES)} or a "
             "SketchOperator instance."
@@ -388,8 +385,8 @@ def theory_sketch_size(n_features, n_samples, eps, delta=0.01):
     eps = check_scalar(eps, name="eps", lower=0.0, include_lower=False)
     delta = check_scalar(delta, name="delta", lower=0.0, upper=1.0, include_lower=False,
                          include_upper=False)
-    rows = d * math.log(n / delta) ** 3 / eps**2 if eps > 1e-150 else math.inf
+    rows = d * math.log(n / delta) ** 3 / eps / eps if eps > 1e-150 else math.inf
     if not rows < 1e300:
         raise ValueError(f"eps={eps!r} is too small: the theory's row count overflows.")
-    return int(math.ceil(rows))
+    return max(1, int(math.ceil(rows)))
 

@@ -5,6 +5,7 @@ with a random sketch :math:`S \in \mathbb{R}^{m \times n}` (:mod:`statlogit.sket
 """
 
 import copy
+import numbers
 import warnings
 
 import numpy as np
@@ -268,6 +269,12 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
         check_scalar(self.tol, name="tol", lower=0.0)
         check_scalar(self.max_iter, name="max_iter", lower=1, integer=True)
         check_scalar(self.alpha, name="alpha", lower=0.0)
+        if isinstance(self.random_state, numbers.Integral) and not isinstance(
+                self.random_state, bool) and self.random_state < 0:
+            raise ValueError(f"random_state must be a non-negative integer; got "
+                             f"{self.random_state!r}.")
+        if not isinstance(self.fit_intercept, bool | np.bool_):
+            raise ValueError(f"fit_intercept must be True or False; got {self.fit_intercept!r}.")
         if self.sketch_size is not None:
             check_scalar(self.sketch_size, name="sketch_size", lower=1, integer=True)
 
