@@ -56,28 +56,30 @@ class _CentredDesign:
         g = g if self.scale is None else _scale_rows(g, self.scale)
         return g if self.transform is None else self.transform.T @ g
 
-    def _effective(self, block):
-        if self.scale is not None:
-            block = block * self.scale
-        return block if self.transform is None else block @ self.transform
-
     # ------------------------------------------------------------------ passes
-    def raw_chunks(self):
-        """Row blocks of :math:`A_0` with their row slices (copies when centring)."""
-        X = self.X
+    def _map(self, func, *row_arrays, consts=()):
+        """``func(raw_block, root_block, *row_blocks, *consts)`` on every row chunk.
+
+        The map half of the map-reduce every pass is written as (the caller sums the
+        returned list); :class:`statlogit.sketching._dask._DaskDesign` runs the same
+        per-chunk functions as dask tasks.
+        """
+        mean = self.mean if self.centred else None
+        out = []
         for start in range(0, self.n_samples, _CHUNK_ROWS):
             rows = slice(start, start + _CHUNK_ROWS)
-            block = np.asarray(X[rows], dtype=np.float64)
-            if self.centred:
-                block = block - self.mean
-            if self.root is not None:
-                block = block * self.root[rows, None]
-            yield rows, block
+            root = None if self.root is None else self.root[rows]
+            out.append(_on_chunk(func, self.X[rows], mean, root,
+                                 [a[rows] for a in row_arrays], consts))
+        return out
 
-    def chunks(self):
-        """Row blocks of the effective :math:`A`."""
-        for rows, block in self.raw_chunks():
-            yield rows, self._effective(block)
+    def raw_chunks(self):
+        """Row blocks of :math:`A_0` with their row slices (copies when centring)."""
+        mean = self.mean if self.centred else None
+        for start in range(0, self.n_samples, _CHUNK_ROWS):
+            rows = slice(start, start + _CHUNK_ROWS)
+            root = None if self.root is None else self.root[rows]
+            yield rows, _raw_block(self.X[rows], mean, root)
 
     def residual_gradient(self, b, coef):
         r""":math:`\|r\|_F` and :math:`A^\top r` for :math:`r = b - Az`, in one read.
@@ -91,38 +93,25 @@ class _CentredDesign:
         """
         vector = np.ndim(b) == 1
         x = self.expand(coef).reshape(self.X.shape[1], -1)
-        squares, parts = 0.0, []
-        for rows, block in self.raw_chunks():
-            residual = b[rows].reshape(block.shape[0], -1) - block @ x
-            squares += float(np.sum(residual * residual))
-            parts.append(_accurate_rmatvec(block, residual))
-        gradient = self.contract(_pairwise_sum(np.stack(parts)))
+        parts = self._map(_chunk_residual_gradient, b, consts=(x,))
+        squares = sum(part[0] for part in parts)
+        gradient = self.contract(_pairwise_sum(np.stack([part[1] for part in parts])))
         return math.sqrt(squares), (gradient.ravel() if vector else gradient)
 
-    def residuals(self, b, coef):
-        """The residual :math:`b - A_0 x` of raw coefficients ``x``, as an array."""
-        x = coef.reshape(self.X.shape[1], -1)
-        out = np.empty((self.n_samples, x.shape[1]))
-        for rows, block in self.raw_chunks():
-            out[rows] = b[rows].reshape(block.shape[0], -1) - block @ x
-        return out.reshape(np.shape(b))
+    def residual_summary(self, b, coef, *, meat):
+        r"""``(rss, M)`` of raw coefficients: :math:`\|b - A_0x\|^2` and, if ``meat``,
+        :math:`[\sqrt w \mid A_0]^\top \operatorname{diag}(r^2)[\sqrt w \mid A_0]`."""
+        parts = self._map(_chunk_residual_summary, b, consts=(coef, meat))
+        rss = sum(part[0] for part in parts)
+        return rss, (sum(part[1] for part in parts) if meat else None)
 
     def product_norms(self, M):
         """Column norms of :math:`A_0 M` (one read; ``M`` is (d, j))."""
-        squares = np.zeros(M.shape[1])
-        for _, block in self.raw_chunks():
-            squares += np.sum((block @ M) ** 2, axis=0)
-        return np.sqrt(squares)
+        return np.sqrt(sum(self._map(_chunk_product_squares, consts=(M,))))
 
     def weighted_gram(self, v):
         r""":math:`[\sqrt w \mid A_0]^\top \operatorname{diag}(v) [\sqrt w \mid A_0]`."""
-        d = self.X.shape[1]
-        out = np.zeros((d + 1, d + 1))
-        root = np.ones(self.n_samples) if self.root is None else self.root
-        for rows, block in self.raw_chunks():
-            aug = np.column_stack([root[rows], block])
-            out += aug.T @ (v[rows, None] * aug)
-        return out
+        return sum(self._map(_chunk_weighted_gram, v))
 
     def preconditioned_gram(self, r_sketch, penalty):
         r""":math:`R^{-\top}(A^\top A + \operatorname{diag}(p))R^{-1}`, one read of :math:`A`.
@@ -134,16 +123,10 @@ class _CentredDesign:
         before its Gram matrix, which stays accurate to :math:`u` whatever
         :math:`\kappa` (Cholesky-QR on a well-conditioned matrix).
         """
-        d = self.n_features
-        gram = np.zeros((d, d))
         if np.linalg.cond(r_sketch) < 1e3:
-            for _, block in self.chunks():
-                gram += block.T @ block
+            gram = sum(self._map(_chunk_gram, consts=(self.scale, self.transform, None)))
             return _precondition(gram + np.diag(penalty), r_sketch)
-        for _, block in self.chunks():
-            y_t = scipy.linalg.solve_triangular(r_sketch, block.T, trans="T",
-                                                check_finite=False)
-            gram += y_t @ y_t.T
+        gram = sum(self._map(_chunk_gram, consts=(self.scale, self.transform, r_sketch)))
         return gram + _precondition(np.diag(penalty), r_sketch)
 
     def sketch(self, operator, *vectors):
@@ -204,9 +187,9 @@ class _SparseDesign(_CentredDesign):
         norm = math.sqrt(float(np.sum(residual * residual)))
         return norm, (gradient.ravel() if vector else gradient)
 
-    def residuals(self, b, coef):
-        x = coef.reshape(self.X.shape[1], -1)
-        return (b.reshape(self.n_samples, -1) - self._matvec(x)).reshape(np.shape(b))
+    def residual_summary(self, b, coef, *, meat):
+        residual = b - self._matvec(coef.reshape(self.X.shape[1], -1))[:, 0]
+        return float(residual @ residual), (self.weighted_gram(residual**2) if meat else None)
 
     def product_norms(self, M):
         return np.linalg.norm(self._matvec(M), axis=0)
@@ -245,6 +228,49 @@ class _SparseDesign(_CentredDesign):
         raise ValueError(
             "This sparse design is numerically rank-deficient beyond what the sketch "
             "detected; drop collinear columns of X or pass a dense array.")
+
+
+# ------------------------------------------------------------- per-chunk functions
+def _raw_block(block, mean, root):
+    r"""A row block of :math:`A_0 = \operatorname{diag}(\sqrt w)(X - \mathbf 1\mu^\top)`."""
+    block = np.asarray(block, dtype=np.float64)
+    if mean is not None:
+        block = block - mean
+    return block if root is None else block * root[:, None]
+
+
+def _on_chunk(func, block, mean, root, row_blocks, consts):
+    return func(_raw_block(block, mean, root), root, *row_blocks, *consts)
+
+
+def _chunk_residual_gradient(raw, root, b, x):
+    residual = b.reshape(raw.shape[0], -1) - raw @ x
+    return float(np.sum(residual * residual)), _accurate_rmatvec(raw, residual)
+
+
+def _chunk_residual_summary(raw, root, b, x, meat):
+    residual = b - raw @ x
+    rss = float(residual @ residual)
+    return rss, (_chunk_weighted_gram(raw, root, residual**2) if meat else None)
+
+
+def _chunk_product_squares(raw, root, M):
+    return np.sum((raw @ M) ** 2, axis=0)
+
+
+def _chunk_weighted_gram(raw, root, v):
+    aug = np.column_stack([np.ones(raw.shape[0]) if root is None else root, raw])
+    return aug.T @ (v[:, None] * aug)
+
+
+def _chunk_gram(raw, root, scale, transform, r_sketch):
+    """Gram matrix of the effective block, or of the block times :math:`R^{-1}`."""
+    block = raw if scale is None else raw * scale
+    block = block if transform is None else block @ transform
+    if r_sketch is None:
+        return block.T @ block
+    y_t = scipy.linalg.solve_triangular(r_sketch, block.T, trans="T", check_finite=False)
+    return y_t @ y_t.T
 
 
 def _precondition(gram, r):

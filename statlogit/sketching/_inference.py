@@ -50,18 +50,17 @@ def covariance(design, fit, b, *, weights, x_mean, n, intercept, cov_type, sketc
 
 
 def _exact(design, fit, b, n, p, total, intercept, cov_type):
-    residual = design.residuals(b[:, 0], fit.coef[:, 0])
+    rss, meat = design.residual_summary(b[:, 0], fit.coef[:, 0], meat=cov_type == "HC1")
     bread = fit.bread
     d = bread.shape[0]
     if cov_type == "nonrobust":
-        sigma2 = float(residual @ residual) / (n - p)
+        sigma2 = rss / (n - p)
         if not intercept:
             return sigma2 * bread
         out = np.zeros((d + 1, d + 1))
         out[0, 0] = sigma2 / total
         out[1:, 1:] = sigma2 * bread
         return out
-    meat = design.weighted_gram(residual * residual)
     full = np.zeros((d + 1, d + 1))
     full[0, 0] = 1.0 / total
     full[1:, 1:] = bread
