@@ -23,6 +23,8 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 
+from statlogit.sketching._kernels import sparse_sketch
+
 _CHUNK_ROWS = 1 << 12
 _PAIR_ROWS = 8
 
@@ -57,14 +59,14 @@ class _CentredDesign:
         return g if self.transform is None else self.transform.T @ g
 
     # ------------------------------------------------------------------ passes
-    def _map(self, func, *row_arrays, consts=()):
+    def _map(self, func, *row_arrays, consts=(), centre=True):
         """``func(raw_block, root_block, *row_blocks, *consts)`` on every row chunk.
 
         The map half of the map-reduce every pass is written as (the caller sums the
         returned list); :class:`statlogit.sketching._dask._DaskDesign` runs the same
         per-chunk functions as dask tasks.
         """
-        mean = self.mean if self.centred else None
+        mean = self.mean if (self.centred and centre) else None
         out = []
         for start in range(0, self.n_samples, _CHUNK_ROWS):
             rows = slice(start, start + _CHUNK_ROWS)
@@ -135,11 +137,25 @@ class _CentredDesign:
         Also stores ``sketch_reference_``, the largest :math:`|S\sqrt w X|` per column:
         the size of the terms that centring cancels (for the zero-column test).
         """
+        if isinstance(self.X, np.memmap):  # read in chunks, never whole
+            return self._centre_sketch(operator, self._chunked_sketch(operator), vectors)
         Xw = np.asarray(self.X, dtype=np.float64)
         if self.root is not None:
             Xw = Xw * self.root[:, None]
         sx = operator.apply(np.ascontiguousarray(Xw), check_input=False)
         return self._centre_sketch(operator, sx, vectors)
+
+    def _chunked_sketch(self, operator):
+        r""":math:`S(\sqrt w X) = \sum_i S_i(\sqrt w X)_i` over row chunks (sparse sketches)."""
+        if not hasattr(operator, "hash_rows_"):
+            raise ValueError(
+                f"A memory-mapped or dask X needs a sparse sketch (countsketch, sparse_sign, "
+                f"osnap) whose columns are independent per chunk; got "
+                f"{type(operator).__name__}. Use solver='precondition' (the default) or "
+                "sketch='countsketch'.")
+        return sum(self._map(_chunk_sparse_sketch, operator.hash_rows_,
+                             operator.hash_values_, consts=(operator.sketch_size,),
+                             centre=False))
 
     def _centre_sketch(self, operator, sx, vectors):
         self.sketch_reference_ = np.max(np.abs(sx), axis=0)
@@ -241,6 +257,10 @@ def _raw_block(block, mean, root):
 
 def _on_chunk(func, block, mean, root, row_blocks, consts):
     return func(_raw_block(block, mean, root), root, *row_blocks, *consts)
+
+
+def _chunk_sparse_sketch(raw, root, hash_rows, hash_values, m):
+    return sparse_sketch(np.ascontiguousarray(raw), hash_rows, hash_values, m)
 
 
 def _chunk_residual_gradient(raw, root, b, x):

@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 from statlogit._validation import check_sample_weight, check_scalar
 from statlogit.inference import WaldInferenceMixin
 from statlogit.sketching import _inference
+from statlogit.sketching._dask import _DaskDesign, dask_moments, is_dask_array
 from statlogit.sketching._design import _CentredDesign, _SparseDesign
 from statlogit.sketching._solve import exact_solve, sketch_and_solve
 from statlogit.sketching.operators import SKETCHES, SketchOperator, make_sketch, sketch_size_rule
@@ -196,7 +197,10 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
 
         Parameters
         ----------
-        X : array-like, numpy.memmap or scipy.sparse matrix of shape (n_samples, n_features)
+        X : array-like, numpy.memmap, scipy.sparse matrix or dask array
+            Shape (n_samples, n_features). A dask array is solved chunk by chunk where
+            its blocks live (a dask.distributed cluster when a ``Client`` is active),
+            never gathered.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; integer weights equal repeating rows.
@@ -204,12 +208,16 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
         self._check_params()
         _check_real(X, "X")
         _check_real(y, "y")
-        if isinstance(X, np.memmap) and X.ndim == 2 and X.dtype == np.float64:
+        distributed = is_dask_array(X)
+        if distributed:
+            self.__dict__.pop("feature_names_in_", None)
+            self.n_features_in_ = X.shape[1] if X.ndim == 2 else None
+        elif isinstance(X, np.memmap) and X.ndim == 2 and X.dtype == np.float64:
             X, y = self._validate_memmap(X, y)
         else:
             X, y = validate_data(self, X, y, dtype=np.float64, order="C", y_numeric=True,
                                  multi_output=True, accept_sparse=["csr", "csc"])
-        n, d = X.shape
+        n, d = X.shape[0], X.shape[-1]
         if n < d:
             raise ValueError(
                 f"SketchedLinearRegression needs at least as many samples as features; "
@@ -217,15 +225,19 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
             )
         weights = None if sample_weight is None else check_sample_weight(sample_weight, n)
         root = None if weights is None else np.sqrt(weights)
-        x_mean, y_mean = self._means(X, y, weights)
+        if distributed:
+            X, y, x_mean, y_mean = dask_moments(X, y, weights, self.fit_intercept)
+        else:
+            x_mean, y_mean = self._means(X, y, weights)
         b = (y - y_mean).reshape(n, -1)
         if root is not None:
             b = b * root[:, None]
         b_scale = _power_of_two(np.max(np.abs(b)) if b.size else 0.0)
         b = b / b_scale
         sparse = scipy.sparse.issparse(X)
-        design = (_SparseDesign if sparse else _CentredDesign)(X, x_mean, root)
-        operator = self._operator(n, d, sparse)
+        kind = _DaskDesign if distributed else _SparseDesign if sparse else _CentredDesign
+        design = kind(X, x_mean, root)
+        operator = self._operator(n, d, sparse or distributed or isinstance(X, np.memmap))
         self.sketch_size_ = operator.sketch_size
         fit = self._solve(design, b, operator)
         fit.rescale(b_scale)
@@ -246,6 +258,11 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
         """Predicted responses :math:`X\\hat\\beta + \\hat\\beta_0`."""
         check_is_fitted(self)
         _check_real(X, "X")
+        if is_dask_array(X):  # lazily, chunk by chunk
+            if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+                raise ValueError(f"X must have {self.n_features_in_} columns; got shape "
+                                 f"{X.shape}.")
+            return X @ self.coef_.T + self.intercept_
         X = validate_data(self, X, dtype=np.float64, reset=False,
                           accept_sparse=["csr", "csc"])
         return np.asarray(X @ self.coef_.T) + self.intercept_
