@@ -137,7 +137,8 @@ class _CentredDesign:
         Also stores ``sketch_reference_``, the largest :math:`|S\sqrt w X|` per column:
         the size of the terms that centring cancels (for the zero-column test).
         """
-        if isinstance(self.X, np.memmap):  # read in chunks, never whole
+        if isinstance(self.X, np.memmap) and hasattr(operator, "hash_rows_"):
+            # read in chunks, never whole (a dense-mixing sketch reads the map at once)
             return self._centre_sketch(operator, self._chunked_sketch(operator), vectors)
         Xw = np.asarray(self.X, dtype=np.float64)
         if self.root is not None:
