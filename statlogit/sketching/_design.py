@@ -23,7 +23,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 
-from statlogit.sketching._kernels import sparse_sketch
+from statlogit.sketching._kernels import csr_weighted_gram, sparse_sketch
 
 _CHUNK_ROWS = 1 << 12
 _PAIR_ROWS = 8
@@ -215,9 +215,10 @@ class _SparseDesign(_CentredDesign):
         r"""As the dense version, by :math:`X^\top D X` and rank-one corrections."""
         root = self._root
         vw = v * root * root
-        Xv = scipy.sparse.diags(vw) @ self.X
-        xtx = np.asarray((self.X.T @ Xv).todense())
-        s = np.asarray(Xv.sum(axis=0)).ravel()
+        X = self.X
+        xtx = csr_weighted_gram(X.indptr.astype(np.int64), X.indices.astype(np.int64),
+                                X.data, vw, X.shape[1])
+        s = np.asarray(X.T @ vw).ravel()
         total = float(vw.sum())
         mu = self.mean
         slopes = xtx - np.outer(s, mu) - np.outer(mu, s) + total * np.outer(mu, mu)

@@ -69,7 +69,10 @@ class _Scaled:
             raise ValueError(
                 f"alpha={alpha} with columns of X below 1e-150 overflows the penalty; "
                 "rescale those columns of X or use alpha=0.")
-        _, singular, vt = np.linalg.svd(self.sa, full_matrices=False)
+        # singular values and right vectors of SA from those of its R (d x d): the
+        # O(m d^2) work is one QR, whose R also preconditions a full-rank design
+        self.r = _triangular_factor(self.sa)
+        _, singular, vt = np.linalg.svd(self.r, full_matrices=False)
         self.singular, self.vt = singular, vt
         top = singular[0] if singular.size else 0.0
         self.rank = int(np.sum(singular > max(m, d) * _EPS * top)) if top > 0 else 0
@@ -124,7 +127,10 @@ def exact_solve(design, b, operator, *, alpha, tol, max_iter):
         return _Fit(np.zeros((d, k)), 0, 1, np.zeros(k), bread=np.zeros((d, d)))
     sa = scaled.sa if scaled.transform is None else scaled.sa @ scaled.transform
     penalty = scaled.penalty if scaled.transform is None else np.zeros(scaled.rank)
-    r_sketch = _triangular_factor(np.vstack([sa, np.diag(np.sqrt(penalty))]))
+    if scaled.transform is None and alpha == 0:
+        r_sketch = scaled.r
+    else:
+        r_sketch = _triangular_factor(np.vstack([sa, np.diag(np.sqrt(penalty))]))
     factor = _cholesky(design.preconditioned_gram(r_sketch, penalty))
     if factor is None:
         return None
@@ -209,10 +215,8 @@ def sketch_and_solve(design, b, operator, *, alpha, delta):
         gram_inverse = np.linalg.inv(stacked.T @ stacked)
     else:
         r = scaled.rank
-        inverse_singular = 1.0 / scaled.singular[:r]
-        basis = scaled.vt[:r].T * inverse_singular
-        left = scaled.sa @ basis
-        z = basis @ (left.T @ sb)
+        basis = scaled.vt[:r].T / scaled.singular[:r]
+        z = basis @ ((scaled.sa @ basis).T @ sb)  # V S^-1 U' Sb: no squared condition
         gram_inverse = basis @ basis.T
     coef = scaled.minimum_norm(z)
     residual = sb - sa @ coef

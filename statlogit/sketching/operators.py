@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse
 
 from statlogit._validation import as_float_array, check_scalar, resolve_rng
-from statlogit.sketching._kernels import sparse_sketch, srht_sketch
+from statlogit.sketching._kernels import sparse_sketch, sparse_sketch_csr, srht_sketch
 
 __all__ = [
     "SketchOperator",
@@ -228,12 +228,12 @@ class SparseSign(SketchOperator):
         return sparse_sketch(A, self.hash_rows_, self.hash_values_, self.sketch_size)
 
     def _apply_sparse(self, A):
-        r""":math:`SA` as a sparse-times-sparse product: :math:`O(s\,\mathrm{nnz}(A))`."""
-        n, s = self.hash_rows_.shape
-        S = scipy.sparse.csr_matrix(
-            (self.hash_values_.ravel(), (self.hash_rows_.ravel(), np.repeat(np.arange(n), s))),
-            shape=(self.sketch_size, n))
-        return np.asarray((S @ A.tocsr()).todense())
+        r""":math:`SA` for CSR/CSC ``A`` in :math:`O(s\,\mathrm{nnz}(A))` (numba kernel)."""
+        A = A.tocsr()
+        A.sort_indices()
+        return sparse_sketch_csr(A.indptr.astype(np.int64), A.indices.astype(np.int64),
+                                 A.data.astype(np.float64), self.hash_rows_,
+                                 self.hash_values_, self.sketch_size, A.shape[1])
 
 
 class CountSketch(SparseSign):
