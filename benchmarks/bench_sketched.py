@@ -136,7 +136,10 @@ def bandwidth_table(A, repeats):
 def _peers(A, y, iter_lim):
     """Issue 18's peers: (name, callable) pairs returning the coefficients."""
     def cholesky():
-        factor = scipy.linalg.cho_factor(A.T @ A, check_finite=False)
+        try:
+            factor = scipy.linalg.cho_factor(A.T @ A, check_finite=False)
+        except np.linalg.LinAlgError:  # not positive definite in floating point
+            return np.full(A.shape[1], np.nan)
         return scipy.linalg.cho_solve(factor, A.T @ y, check_finite=False)
 
     return [
@@ -171,7 +174,7 @@ def _conditioning_rows(A, y, exact, condition, repeats):
             warnings.simplefilter("ignore")
             seconds, coef = time_call(solve, repeats=repeats, warmup=0)
         times[name] = seconds
-        error = np.linalg.norm(coef - exact) / np.linalg.norm(exact)
+        error = np.linalg.norm(coef - exact) / np.linalg.norm(exact)  # nan: failed
         print(f"| {condition:.0e} | {name} | {seconds:.3g} | "
               f"{seconds / times[rows[0][0]]:.2f} | "
               f"{error:.1e} |", flush=True)

@@ -126,7 +126,15 @@ class _CentredDesign:
         :math:`\kappa` (Cholesky-QR on a well-conditioned matrix).
         """
         if np.linalg.cond(r_sketch) < 1e3:
-            gram = sum(self._map(_chunk_gram, consts=(self.scale, self.transform, None)))
+            scale = self.scale
+            if self.transform is None and scale is not None and np.all(
+                    np.abs(np.frexp(scale)[1]) < 400):
+                # powers of two within range: D (X'X) D is exact, and the chunks need
+                # no scaled copy
+                raw = sum(self._map(_chunk_gram, consts=(None, None, None)))
+                gram = raw * np.outer(scale, scale)
+            else:
+                gram = sum(self._map(_chunk_gram, consts=(scale, self.transform, None)))
             return _precondition(gram + np.diag(penalty), r_sketch)
         gram = sum(self._map(_chunk_gram, consts=(self.scale, self.transform, r_sketch)))
         return gram + _precondition(np.diag(penalty), r_sketch)

@@ -50,7 +50,10 @@ def covariance(design, fit, b, *, weights, x_mean, n, intercept, cov_type, sketc
 
 
 def _exact(design, fit, b, n, p, total, intercept, cov_type):
-    rss, meat = design.residual_summary(b[:, 0], fit.coef[:, 0], meat=cov_type == "HC1")
+    if cov_type == "nonrobust" and fit.rss is not None:
+        rss, meat = fit.rss, None  # from the refinement's last pass: no extra read
+    else:
+        rss, meat = design.residual_summary(b[:, 0], fit.coef[:, 0], meat=cov_type == "HC1")
     bread = fit.bread
     d = bread.shape[0]
     if cov_type == "nonrobust":

@@ -44,6 +44,7 @@ class _Fit:
     bread: np.ndarray = None  # (A_0' A_0 + alpha I)^{-1} or its sketched version
     sketch: np.ndarray = None  # sketch-and-solve: S A_0 and S b residuals for the sandwich
     sketch_residual: np.ndarray = None
+    rss: float = None  # exact mode, converged: sum of squared residuals at coef (scaled b)
 
     def rescale(self, factor):
         """Undo the response's power-of-two scaling (exact)."""
@@ -51,6 +52,8 @@ class _Fit:
         self.linf_bound = self.linf_bound * factor
         if self.sketch_residual is not None:
             self.sketch_residual = self.sketch_residual * factor
+        if self.rss is not None:
+            self.rss = self.rss * factor**2
 
 
 class _Scaled:
@@ -135,14 +138,14 @@ def exact_solve(design, b, operator, *, alpha, tol, max_iter):
     if factor is None:
         return None
     factor = factor @ r_sketch
-    z, n_iter, last_step = _refine(design, b, factor, penalty, tol, max_iter)
+    z, n_iter, last_step, rss = _refine(design, b, factor, penalty, tol, max_iter)
     coef = scaled.minimum_norm(z if scaled.transform is None else scaled.transform @ z)
     expand = _expansion(scaled)
     inverse = scipy.linalg.solve_triangular(factor, np.eye(factor.shape[0]),
                                             check_finite=False)
     bread = expand @ inverse @ inverse.T @ expand.T
     return _Fit(coef, scaled.rank, n_iter, np.max(np.abs(expand @ last_step), axis=0),
-                bread=0.5 * (bread + bread.T))
+                bread=0.5 * (bread + bread.T), rss=rss)
 
 
 def _expansion(scaled):
@@ -171,11 +174,14 @@ def _refine(design, b, factor, penalty, tol, max_iter):
     coef = np.zeros((d, k))
     residual_norm, gradient = design.residual_gradient(b, coef)
     previous = np.inf
+    rss = None
     for iteration in range(1, max_iter + 1):
         step = _solve_normal(factor, gradient - penalty[:, None] * coef)
         coef += step
         step_size = np.linalg.norm(step)
         if step_size <= tol * np.linalg.norm(coef):
+            # ||b - A(x + s)||^2 = ||r||^2 - 2 s'A'r + s'A'A s = ||r||^2 - s'g (A'A s = g)
+            rss = max(residual_norm**2 - float(np.sum(step * gradient)), 0.0)
             break
         if step_size > 0.5 * previous:
             if step_size > 100.0 * _attainable_error(factor, coef, residual_norm):
@@ -186,7 +192,7 @@ def _refine(design, b, factor, penalty, tol, max_iter):
         residual_norm, gradient = design.residual_gradient(b, coef)
     else:
         _warn_not_converged(step_size, coef, iteration, tol, max_iter, stagnated=False)
-    return coef, iteration, step
+    return coef, iteration, step, rss if not penalty.any() else None
 
 
 def _warn_not_converged(step_size, coef, iteration, tol, max_iter, *, stagnated):
