@@ -70,10 +70,13 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
 
     Parameters
     ----------
-    sketch : str or SketchOperator, default="srht"
+    sketch : str or SketchOperator, optional
         One of ``"srht"``, ``"gaussian"``, ``"countsketch"``, ``"sparse_sign"``,
         ``"osnap"`` (see :mod:`statlogit.sketching.operators`), or an operator, whose own
-        ``sketch_size`` and ``random_state`` are then used.
+        ``sketch_size`` and ``random_state`` are then used. By default ``"srht"`` for
+        sketch-and-solve (the coordinate-wise guarantee) and ``"countsketch"`` for
+        ``"precondition"``, whose exact answer does not depend on the sketch (the
+        cheapest one: one read of :math:`X` in :math:`O(nd)`).
     sketch_size : int, optional
         Rows :math:`m` of the sketch, ``n_features <= m <= n_samples``. By default
         from ``eps`` and ``delta`` (:func:`statlogit.sketching.operators.sketch_size_rule`), or
@@ -171,7 +174,7 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
     Blendenpik: supercharging LAPACK's least-squares solver. SISC 2010.
     """
 
-    def __init__(self, sketch="srht", sketch_size=None, eps=None, delta=0.01,
+    def __init__(self, sketch=None, sketch_size=None, eps=None, delta=0.01,
                  solver="precondition", tol=1e-10, max_iter=20, fit_intercept=True,
                  alpha=0.0, cov_type="nonrobust", random_state=None):
         self.sketch = sketch
@@ -273,7 +276,7 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
             raise ValueError(f"solver must be one of {_SOLVERS}; got {self.solver!r}.")
         if self.cov_type not in _COV_TYPES:
             raise ValueError(f"cov_type must be one of {_COV_TYPES}; got {self.cov_type!r}.")
-        if not isinstance(self.sketch, SketchOperator) and (
+        if self.sketch is not None and not isinstance(self.sketch, SketchOperator) and (
                 not isinstance(self.sketch, str) or self.sketch not in SKETCHES):
             raise ValueError(
                 f"Unknown sketch {self.sketch!r}; use one of {sorted(SKETCHES)} or a "
@@ -322,7 +325,8 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
                              integer=True)
         else:
             m = self._sketch_size(n, d)
-            name = self.sketch
+            name = self.sketch or ("srht" if self.solver == "sketch-and-solve"
+                                   else "countsketch")
             if sparse and self.solver == "precondition" and SKETCHES[name].dense_mixing:
                 name = "sparse_sign"  # the preconditioner needs only an embedding
             operator = make_sketch(name, m, random_state=self.random_state)
