@@ -2,6 +2,10 @@
 
 Run ``python -m benchmarks.bench_sketched`` (n = 2**20, d = 64: about 2 GB of memory and
 a few minutes) or ``python -m benchmarks.bench_sketched --log2-n 16`` for a quick look.
+Issue 18's tables: ``--suite conditioning --blas-threads 1`` (exact solver vs Cholesky
+normal equations, gelsy, gelsd and lsqr at condition numbers 10, 1e6, 1e10),
+``--suite sparse`` (n = 1e6, d = 500, density 1 % vs lsqr / lsmr at equal accuracy) and
+``--suite dask --log2-n 21`` (a dask array in 64 chunks on a 2-worker LocalCluster).
 Every number is the median wall time of repeats in this process, numba compilation
 excluded by a warm-up run. The goals of issue 7: sketch-and-solve >= 5x and the exact
 "precondition" solver >= 3x faster than numpy.linalg.lstsq, at 1e-10 relative accuracy.
@@ -11,15 +15,18 @@ double-precision solver reaches 1e-10: errors against an exactly known solution.
 
 import argparse
 import os
+import time
 import warnings
 
 import numpy as np
+import scipy.linalg
+import scipy.sparse
+import scipy.sparse.linalg
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from benchmarks._harness import time_call
 from statlogit import SketchedLinearRegression
-from statlogit.sketching._fwht import fwht_inplace
-from statlogit.sketching.operators import make_sketch
+from statlogit.sketching import fwht, make_sketch
 
 
 def _problem(n, d, seed=0):
@@ -111,7 +118,7 @@ def bandwidth_table(A, repeats):
     size = A.nbytes
     t_sum, _ = time_call(A.sum, repeats=repeats)
     work = A.copy()
-    t_fwht, _ = time_call(lambda: fwht_inplace(work), repeats=repeats)
+    t_fwht, _ = time_call(lambda: fwht(work, overwrite=True), repeats=repeats)
     operator = make_sketch("srht", 16 * A.shape[1], random_state=0)
     t_srht, _ = time_call(lambda: operator.apply(A), repeats=repeats)
     print(f"\n## Memory bandwidth, {A.shape[0]} x {A.shape[1]} float64 "
@@ -119,11 +126,123 @@ def bandwidth_table(A, repeats):
     print("| operation | seconds | x A.sum() | bytes moved (minimum) | GB/s |")
     print("|---|---|---|---|---|")
     rows = [("A.sum() (one read: the floor)", t_sum, size),
-            ("fwht_inplace (full transform, read + write)", t_fwht, 2 * size),
+            ("fwht (in place, full transform, read + write)", t_fwht, 2 * size),
             ("SRHT sketch, m = 16d (one read)", t_srht, size)]
     for name, seconds, moved in rows:
         print(f"| {name} | {seconds:.3g} | {seconds / t_sum:.1f} | "
               f"{moved / 2**20:.0f} MiB | {moved / seconds / 1e9:.1f} |")
+
+
+def _peers(A, y, iter_lim):
+    """Issue 18's peers: (name, callable) pairs returning the coefficients."""
+    def cholesky():
+        try:
+            factor = scipy.linalg.cho_factor(A.T @ A, check_finite=False)
+        except np.linalg.LinAlgError:  # not positive definite in floating point
+            return np.full(A.shape[1], np.nan)
+        return scipy.linalg.cho_solve(factor, A.T @ y, check_finite=False)
+
+    return [
+        ("Cholesky normal equations", cholesky),
+        ("scipy.linalg.lstsq (gelsy)",
+         lambda: scipy.linalg.lstsq(A, y, lapack_driver="gelsy", check_finite=False)[0]),
+        ("numpy.linalg.lstsq (gelsd)", lambda: np.linalg.lstsq(A, y, rcond=None)[0]),
+        (f"scipy lsqr (atol=btol=1e-14, <= {iter_lim} it.)",
+         lambda: scipy.sparse.linalg.lsqr(A, y, atol=1e-14, btol=1e-14,
+                                          iter_lim=iter_lim)[0]),
+    ]
+
+
+def _cpu_time(fn, repeats):
+    """Smallest single-thread CPU time of ``repeats`` runs (a shared machine inflates wall
+    clocks several-fold; BLAS and numba run on one thread here)."""
+    best, out = np.inf, None
+    for _ in range(repeats):
+        start = time.process_time()
+        out = fn()
+        best = min(best, time.process_time() - start)
+    return best, out
+
+
+def conditioning_table(n, d, conditions, repeats):
+    """Exact solver vs Cholesky, gelsy, gelsd, lsqr at several condition numbers."""
+    print(f"\n## Exact least squares, n = {n}, d = {d} (errors vs the exactly known x*, "
+          "||r|| = 0.7 ||A|| ||x*||)\n")
+    print("| condition | solver | CPU seconds | time / Cholesky | relative error |")
+    print("|---|---|---|---|---|")
+    for condition in conditions:
+        _conditioning_rows(*_exact_problem(n, d, condition), condition, repeats)
+
+
+def _conditioning_rows(A, y, exact, condition, repeats):
+    model = SketchedLinearRegression(fit_intercept=False, random_state=0)
+    peers = _peers(A, y, iter_lim=4 * A.shape[1])
+    rows = [peers[0], ("statlogit precondition (default)", lambda: model.fit(A, y).coef_),
+            *peers[1:]]
+    times = {}
+    for name, solve in rows:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            seconds, coef = _cpu_time(solve, repeats)
+        times[name] = seconds
+        error = np.linalg.norm(coef - exact) / np.linalg.norm(exact)  # nan: failed
+        print(f"| {condition:.0e} | {name} | {seconds:.3g} | "
+              f"{seconds / times[rows[0][0]]:.2f} | "
+              f"{error:.1e} |", flush=True)
+
+
+def sparse_table(n, d, density, repeats, seed=0):
+    """Sparse design: statlogit (exact, O(nnz) sketch) vs lsqr and lsmr at equal accuracy."""
+    rng = np.random.default_rng(seed)
+    X = scipy.sparse.random(n, d, density=density, format="csr", random_state=rng,
+                            data_rvs=rng.standard_normal)
+    X = (X @ scipy.sparse.diags(np.logspace(0, 2, d))).tocsr()  # column scales 1..100
+    y = X @ rng.standard_normal(d) + rng.standard_normal(n)
+    print(f"\n## Sparse design, n = {n}, d = {d}, density {density} "
+          f"(nnz = {X.nnz}), no intercept\n")
+    model = SketchedLinearRegression(fit_intercept=False, random_state=0)
+    t_ours, ours = time_call(lambda: model.fit(X, y).coef_, repeats=repeats)
+    reference = np.linalg.solve((X.T @ X).toarray(), X.T @ y)  # d = 500: exact enough
+    target = max(np.linalg.norm(ours - reference) / np.linalg.norm(reference), 1e-12)
+    print(f"statlogit: {t_ours:.3g} s, relative error {target:.1e} vs normal equations "
+          f"on the sparse Gram (n >> d, condition ~100)\n")
+    print("| solver | tolerance reaching statlogit's error | iterations | seconds | "
+          "x statlogit |")
+    print("|---|---|---|---|---|")
+    for name, solver in [("lsqr", scipy.sparse.linalg.lsqr),
+                         ("lsmr", scipy.sparse.linalg.lsmr)]:
+        for tol in (1e-12, 1e-14):
+            start = time.perf_counter()
+            out = solver(X, y, atol=tol, btol=tol, maxiter=20 * d) if name == "lsmr" else \
+                solver(X, y, atol=tol, btol=tol, iter_lim=20 * d)
+            seconds = time.perf_counter() - start
+            error = np.linalg.norm(out[0] - reference) / np.linalg.norm(reference)
+            if error <= 10 * target or tol == 1e-14:
+                print(f"| {name} | {tol:.0e} (error {error:.1e}) | {out[2]} | "
+                      f"{seconds:.3g} | {seconds / t_ours:.1f}x |", flush=True)
+                break
+
+
+def dask_table(log2_n, d, n_chunks):
+    """A dask array on a 2-worker LocalCluster: time and agreement with an in-memory fit."""
+    import dask.array as da
+    from dask.distributed import Client, LocalCluster
+
+    n = 1 << log2_n
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
+            Client(cluster):
+        X = da.random.default_rng(0).standard_normal((n, d), chunks=(n // n_chunks, d))
+        y = (X @ np.linspace(-1, 1, d) + 1.0).compute() + \
+            np.random.default_rng(1).standard_normal(n)
+        model = SketchedLinearRegression(random_state=0)
+        start = time.perf_counter()
+        model.fit(X, y)
+        seconds = time.perf_counter() - start
+        memory = SketchedLinearRegression(random_state=0).fit(X.compute(), y)
+    error = np.max(np.abs(model.coef_ - memory.coef_) / np.abs(memory.coef_))
+    print(f"\n## dask array ({n}, {d}) in {n_chunks} chunks, LocalCluster(2 workers)\n")
+    print(f"fit: {seconds:.3g} s wall; max relative difference to the in-memory fit "
+          f"{error:.1e}; {model.n_iter_} refinement steps")
 
 
 def main():
@@ -133,6 +252,10 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--blas-threads", type=int, default=None,
                         help="limit BLAS threads (default: as configured)")
+    parser.add_argument("--suite", default="paper",
+                        choices=["paper", "conditioning", "sparse", "dask"],
+                        help="paper: issue 7's tables; conditioning / sparse / dask: "
+                             "issue 18's (run with --blas-threads 1)")
     args = parser.parse_args()
     warnings.simplefilter("ignore", UserWarning)  # sparse sketch-and-solve warns
     with threadpool_limits(args.blas_threads):
@@ -140,10 +263,23 @@ def main():
 
 
 def run(args):
+    if args.suite == "conditioning":
+        for condition in (10.0, 1e6):  # numba compilation excluded
+            warm_A, warm_y, _ = _exact_problem(4096, 64, condition)
+            SketchedLinearRegression(fit_intercept=False).fit(warm_A, warm_y)
+        for log2_n, d in [(20, 64), (18, 256)]:
+            conditioning_table(1 << log2_n, d, [10.0, 1e6, 1e10], args.repeats)
+        return
+    if args.suite == "sparse":
+        sparse_table(10**6, 500, 0.01, args.repeats)
+        return
+    if args.suite == "dask":
+        dask_table(args.log2_n, args.d, 64)
+        return
     warm_A, warm_b = _problem(4096, args.d)
     for _, solve in _solvers(warm_A, warm_b):
         solve()
-    fwht_inplace(warm_A.copy())
+    fwht(warm_A, overwrite=False)
     A, b = _problem(2**args.log2_n, args.d)
     print(_environment())
     solver_table(A, b, args.repeats)

@@ -24,7 +24,7 @@ from simulations._registry import StudyResult, study
 from statlogit import SketchedLinearRegression
 from statlogit.datasets import make_sketch_instance
 from statlogit.simulation import monte_carlo
-from statlogit.sketching.operators import make_sketch
+from statlogit.sketching import make_sketch
 
 N_FEATURES = 32
 N_SAMPLES = 8192

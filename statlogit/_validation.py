@@ -113,7 +113,7 @@ def check_scalar(value, *, name, lower=None, upper=None, include_lower=True,
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a real number"
         raise ValueError(f"{name} must be {what}; got {value!r}.")
-    if not np.isfinite(value):
+    if not isinstance(value, numbers.Integral) and not np.isfinite(value):
         raise ValueError(f"{name} must be finite; got {value!r}.")
     if lower is not None and (value < lower or (value == lower and not include_lower)):
         op = ">=" if include_lower else ">"

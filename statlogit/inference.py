@@ -34,6 +34,7 @@ __all__ = [
     "check_cov_type",
     "conf_int_frame",
     "sandwich_covariance",
+    "sandwich_from_meat",
     "summary_from_table",
     "wald_table",
 ]
@@ -225,3 +226,17 @@ class WaldInferenceMixin:
 
     def _summary_info(self):
         return {}
+
+
+def sandwich_from_meat(bread_inv, meat, *, n_obs, n_params):
+    r"""HC1 sandwich :math:`\frac{n}{n-p} H^{-1} M H^{-1}` from an accumulated meat.
+
+    For designs too large to hold the (n, p) scores (chunked, sparse or distributed
+    data), where :math:`M = \sum_i s_i s_i^\top` was summed pass by pass; equals
+    :func:`sandwich_covariance` with ``cov_type="robust"`` on the same scores.
+    """
+    if n_obs <= n_params:
+        raise ValueError(f"A sandwich covariance needs more rows than parameters; got "
+                         f"n={n_obs}, p={n_params}.")
+    cov = n_obs / (n_obs - n_params) * (bread_inv @ meat @ bread_inv)
+    return (cov + cov.T) / 2

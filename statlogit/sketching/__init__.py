@@ -1,6 +1,11 @@
 """Sketch operators and sketched least squares with an l-inf guarantee
-(Song, Ye, Yin & Zhang, 2023)."""
+(Song, Ye, Yin & Zhang, 2023).
 
+``fwht`` (the fast Walsh-Hadamard transform behind the SRHT) is public for benchmarks
+and users who want the transform itself.
+"""
+
+from statlogit.sketching._fwht import fwht
 from statlogit.sketching.operators import (
     OSNAP,
     SKETCHES,
@@ -18,6 +23,7 @@ from statlogit.sketching.regression import (
 )
 
 __all__ = [
+    "fwht",
     "OSNAP",
     "SKETCHES",
     "SRHT",

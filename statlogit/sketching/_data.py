@@ -29,8 +29,7 @@ def make_linear_regression(n_samples=100, n_features=5, *, noise=1.0, random_sta
     coef : numpy.ndarray of shape (n_features,)
         The true :math:`\beta`, standard normal.
     """
-    n_samples = check_scalar(n_samples, name="n_samples", lower=1, integer=True)
-    n_features = check_scalar(n_features, name="n_features", lower=1, integer=True)
+    n_samples, n_features = _check_shape(n_samples, n_features, min_samples=1)
     noise = check_scalar(noise, name="noise", lower=0.0)
     rng = resolve_rng(random_state)
     X = rng.standard_normal((n_samples, n_features))
@@ -122,14 +121,27 @@ def make_sketch_instance(design, n_samples=8192, n_features=32, *, random_state=
     """
     makers = {"gaussian": lambda *a, **k: make_linear_regression(*a, **k)[:2],
               "coherent": make_coherent_regression, "spike": make_spike_regression}
-    if design not in makers:
+    if not isinstance(design, str) or design not in makers:
         raise ValueError(f"design must be one of {sorted(makers)}; got {design!r}.")
     return makers[design](n_samples, n_features, random_state=random_state)
 
 
-def _sketch_instance_shape(n_samples, n_features):
-    n = check_scalar(n_samples, name="n_samples", lower=2, integer=True)
+_MAX_ENTRIES = 1 << 31  # 16 GiB of float64
+
+
+def _check_shape(n_samples, n_features, *, min_samples):
+    """Validated sizes whose (n, d) array can be allocated (at most 2**31 entries)."""
+    n = check_scalar(n_samples, name="n_samples", lower=min_samples, integer=True)
     d = check_scalar(n_features, name="n_features", lower=1, integer=True)
+    if n * d > _MAX_ENTRIES:
+        raise ValueError(
+            f"n_samples={n} x n_features={d} exceeds {_MAX_ENTRIES} entries; generate "
+            "smaller designs (or in pieces with different random_state).")
+    return n, d
+
+
+def _sketch_instance_shape(n_samples, n_features):
+    n, d = _check_shape(n_samples, n_features, min_samples=2)
     if n < 2 * d:
         raise ValueError(
             f"n_samples={n} must be at least 2 * n_features={2 * d} for a tall design; "

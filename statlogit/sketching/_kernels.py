@@ -160,3 +160,38 @@ def sparse_sketch(a, rows, values, m):
             for j in range(k):
                 dst[j] += v * src[j]
     return out
+
+
+@njit
+def sparse_sketch_csr(indptr, indices, data, rows, values, m, d):
+    """``S @ X`` for a CSR matrix ``X`` (n, d) and a sparse sketch as in :func:`sparse_sketch`.
+
+    :math:`O(s\\,\\mathrm{nnz}(X))`: each stored entry is added, scaled, into ``s`` output
+    rows; the (m, d) result is dense.
+    """
+    out = np.zeros((m, d))
+    for i in range(indptr.shape[0] - 1):
+        for nz in range(rows.shape[1]):
+            dst = out[rows[i, nz]]
+            v = values[i, nz]
+            for p in range(indptr[i], indptr[i + 1]):
+                dst[indices[p]] += v * data[p]
+    return out
+
+
+@njit
+def csr_weighted_gram(indptr, indices, data, weights, d):
+    r""":math:`X^\top \operatorname{diag}(w) X` for a CSR matrix ``X`` (n, d), dense (d, d).
+
+    Row by row, the outer product of the row's stored entries:
+    :math:`O(\sum_i \mathrm{nnz}_i^2)` work, no sparse intermediate.
+    """
+    out = np.zeros((d, d))
+    for i in range(indptr.shape[0] - 1):
+        w = weights[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            a = w * data[p]
+            row = out[indices[p]]
+            for q in range(indptr[i], indptr[i + 1]):
+                row[indices[q]] += a * data[q]
+    return out

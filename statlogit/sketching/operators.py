@@ -22,9 +22,10 @@ and is not offered: on this machine the DCT of a :math:`2^{20} \times 65` array 
 import math
 
 import numpy as np
+import scipy.sparse
 
 from statlogit._validation import as_float_array, check_scalar, resolve_rng
-from statlogit.sketching._kernels import sparse_sketch, srht_sketch
+from statlogit.sketching._kernels import sparse_sketch, sparse_sketch_csr, srht_sketch
 
 __all__ = [
     "SketchOperator",
@@ -85,7 +86,10 @@ class SketchOperator:
         finiteness check: only for C-contiguous finite float64 arrays (as
         :class:`~statlogit.sketching.regression.SketchedLinearRegression` passes).
         """
-        if check_input:
+        sparse = scipy.sparse.issparse(A)
+        if sparse:
+            A = _check_sparse(A, name="A") if check_input else A
+        elif check_input:
             A = as_float_array(A, name="A")
         n = A.shape[0]
         if not hasattr(self, "n_rows_"):
@@ -95,6 +99,8 @@ class SketchOperator:
                 f"This {type(self).__name__} was drawn for {self.n_rows_} rows but A has "
                 f"{n}; call fit({n}) to draw a new sketch or use a new operator."
             )
+        if sparse:
+            return self._apply_sparse(A)
         out = self._apply(A.reshape(n, -1))
         return out.ravel() if A.ndim == 1 else out
 
@@ -106,9 +112,25 @@ class SketchOperator:
 
     def _check_size(self, n_rows):
         check_scalar(self.sketch_size, name="sketch_size", lower=1, integer=True)
+        n_pad = 1 << (n_rows - 1).bit_length()
+        if self.sketch_size > n_pad:
+            raise ValueError(
+                f"sketch_size={self.sketch_size} exceeds the padded length {n_pad} of "
+                f"the {n_rows} rows; a sketch is never taller than that: use at most "
+                "that many rows.")
 
     def _draw(self, n_rows, rng):
         raise NotImplementedError
+
+    def _apply_sparse(self, A):
+        r""":math:`SA` for a scipy.sparse ``A``, densifying ``_SPARSE_BLOCK`` columns at a time.
+
+        Sparse sketches override this with an :math:`O(\mathrm{nnz})` product.
+        """
+        A = A.tocsc()
+        blocks = [self._apply(np.ascontiguousarray(A[:, j:j + _SPARSE_BLOCK].toarray()))
+                  for j in range(0, A.shape[1], _SPARSE_BLOCK)]
+        return np.hstack(blocks) if blocks else np.zeros((self.sketch_size, 0))
 
     def _apply(self, A):
         raise NotImplementedError
@@ -130,15 +152,6 @@ class SRHT(SketchOperator):
     """
 
     dense_mixing = True
-
-    def _check_size(self, n_rows):
-        super()._check_size(n_rows)
-        n_pad = 1 << (n_rows - 1).bit_length()
-        if self.sketch_size > n_pad:
-            raise ValueError(
-                f"sketch_size={self.sketch_size} exceeds the padded length {n_pad} of "
-                "the SRHT; use at most that many rows."
-            )
 
     def _draw(self, n_rows, rng):
         self.n_padded_ = 1 << (n_rows - 1).bit_length()
@@ -214,6 +227,14 @@ class SparseSign(SketchOperator):
     def _apply(self, A):
         return sparse_sketch(A, self.hash_rows_, self.hash_values_, self.sketch_size)
 
+    def _apply_sparse(self, A):
+        r""":math:`SA` for CSR/CSC ``A`` in :math:`O(s\,\mathrm{nnz}(A))` (numba kernel)."""
+        A = A.tocsr()
+        A.sort_indices()
+        return sparse_sketch_csr(A.indptr.astype(np.int64), A.indices.astype(np.int64),
+                                 A.data.astype(np.float64), self.hash_rows_,
+                                 self.hash_values_, self.sketch_size, A.shape[1])
+
 
 class CountSketch(SparseSign):
     r"""CountSketch (Clarkson-Woodruff): one :math:`\pm 1` per column of :math:`S`.
@@ -253,6 +274,21 @@ class OSNAP(SparseSign):
         self.hash_values_ = signs / math.sqrt(s)
 
 
+_SPARSE_BLOCK = 8
+
+
+def _check_sparse(A, *, name):
+    """A scipy.sparse matrix as float64 CSR with finite stored values."""
+    if A.ndim != 2:
+        raise ValueError(f"{name} must be 2-dimensional; got shape {A.shape}.")
+    if np.iscomplexobj(A.data) or A.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be real-valued numeric; got dtype {A.dtype}.")
+    A = scipy.sparse.csr_matrix(A, dtype=np.float64)
+    if not np.all(np.isfinite(A.data)):
+        raise ValueError(f"{name} contains NaN or infinite values; remove or impute them.")
+    return A
+
+
 def _distinct_rows(rng, n_rows, s, m):
     """An (n_rows, s) int64 array, each row ``s`` distinct uniform draws from ``range(m)``."""
     rows = rng.integers(0, m, size=(n_rows, s))
@@ -285,7 +321,7 @@ def make_sketch(sketch, sketch_size, random_state=None):
     """
     if isinstance(sketch, SketchOperator):
         return sketch
-    if sketch not in SKETCHES:
+    if not isinstance(sketch, str) or sketch not in SKETCHES:
         raise ValueError(
             f"Unknown sketch {sketch!r}; use one of {sorted(SKETCHES)} or a "
             "SketchOperator instance."
@@ -328,7 +364,12 @@ def sketch_size_rule(n_features, eps=None, delta=0.01, *, multiple=4):
     if eps is None:
         return int(multiple * d)
     eps = check_scalar(eps, name="eps", lower=0.0, upper=1.0, include_lower=False)
-    return int(d + math.ceil(2.0 * d * math.log(2.0 * d / delta) / eps**2))
+    rows = 2.0 * d * math.log(2.0 * d / delta) / eps**2 if eps > 1e-150 else math.inf
+    if rows > 1e15:
+        raise ValueError(
+            f"eps={eps!r} asks for about {rows:.3g} sketch rows; use eps >= 1e-6 (or "
+            "solver='precondition' for an exact answer).")
+    return int(d + math.ceil(rows))
 
 
 def theory_sketch_size(n_features, n_samples, eps, delta=0.01):
@@ -344,5 +385,8 @@ def theory_sketch_size(n_features, n_samples, eps, delta=0.01):
     eps = check_scalar(eps, name="eps", lower=0.0, include_lower=False)
     delta = check_scalar(delta, name="delta", lower=0.0, upper=1.0, include_lower=False,
                          include_upper=False)
-    return int(math.ceil(d * math.log(n / delta) ** 3 / eps**2))
+    rows = d * math.log(n / delta) ** 3 / eps / eps if eps > 1e-150 else math.inf
+    if not rows < 1e300:
+        raise ValueError(f"eps={eps!r} is too small: the theory's row count overflows.")
+    return max(1, int(math.ceil(rows)))
 

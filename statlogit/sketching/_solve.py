@@ -1,0 +1,281 @@
+r"""The two solvers behind :class:`~statlogit.SketchedLinearRegression`.
+
+Both start from the sketch :math:`SA_0` of the unscaled design (see
+:mod:`statlogit.sketching._design`) and make the problem scale-free and full-rank before
+solving:
+
+* **column scaling** :math:`c_j = 2^{-e_j}` with :math:`2^{e_j}` the magnitude of column
+  :math:`j` of :math:`SA_0` (exact in floating point; columns from :math:`10^{-300}` to
+  :math:`10^{300}` neither overflow nor underflow the Gram matrix);
+* **zero columns**: a column whose sketch is below
+  :math:`\max(m, d)\,u` times the terms centring cancelled (a constant column after the
+  intercept's centring) is treated as exactly zero;
+* **rank** by the singular values of the scaled sketch, with LAPACK's threshold
+  :math:`\max(m, d)\,u\,\sigma_1`. A rank-deficient design (no ridge) is solved on its
+  row space :math:`A_0 \operatorname{diag}(c) V_r` and the null space
+  :math:`N = \operatorname{diag}(c) V_\perp` (orthonormalised) is projected out of the
+  answer, which is then the *minimum-norm* least-squares solution in the original
+  coordinates, as ``numpy.linalg.lstsq`` returns it.
+
+Ridge (``alpha``, :math:`\alpha\|x\|^2` in the original coordinates) adds
+:math:`\alpha c_j^2` to the diagonal of the scaled problem; its preconditioner is the R
+of :math:`[SA; \sqrt{\alpha}\operatorname{diag}(c)]`.
+"""
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+from sklearn.exceptions import ConvergenceWarning
+
+_EPS = np.finfo(float).eps
+
+
+@dataclass
+class _Fit:
+    """What a solver returns: raw coefficients (d, k) and what inference needs."""
+
+    coef: np.ndarray
+    rank: int
+    n_iter: int
+    linf_bound: np.ndarray
+    bread: np.ndarray = None  # (A_0' A_0 + alpha I)^{-1} or its sketched version
+    sketch: np.ndarray = None  # sketch-and-solve: S A_0 and S b residuals for the sandwich
+    sketch_residual: np.ndarray = None
+    rss: float = None  # exact mode, converged: sum of squared residuals at coef (scaled b)
+
+    def rescale(self, factor):
+        """Undo the response's power-of-two scaling (exact)."""
+        self.coef = self.coef * factor
+        self.linf_bound = self.linf_bound * factor
+        if self.sketch_residual is not None:
+            self.sketch_residual = self.sketch_residual * factor
+        if self.rss is not None:
+            self.rss = self.rss * factor**2
+
+
+class _Scaled:
+    """Column scaling, zero columns, rank and null space of a sketch (see the module)."""
+
+    def __init__(self, sa, reference, alpha, with_null_space=True):
+        m, d = sa.shape
+        magnitude = np.max(np.abs(sa), axis=0)
+        self.zero = magnitude <= max(m, d) * _EPS * reference
+        exponents = np.frexp(np.where(self.zero | (magnitude == 0.0), 1.0, magnitude))[1]
+        self.scale = np.ldexp(1.0, -exponents)
+        self.sa = sa * self.scale
+        self.sa[:, self.zero] = 0.0
+        self.penalty = alpha * self.scale**2 if alpha > 0 else np.zeros(d)
+        if not np.all(np.isfinite(self.penalty)):
+            raise ValueError(
+                f"alpha={alpha} with columns of X below 1e-150 overflows the penalty; "
+                "rescale those columns of X or use alpha=0.")
+        # singular values and right vectors of SA from those of its R (d x d): the
+        # O(m d^2) work is one QR, whose R also preconditions a full-rank design
+        self.r = _triangular_factor(self.sa)
+        _, singular, vt = np.linalg.svd(self.r, full_matrices=False)
+        self.singular, self.vt = singular, vt
+        top = singular[0] if singular.size else 0.0
+        self.rank = int(np.sum(singular > max(m, d) * _EPS * top)) if top > 0 else 0
+        if alpha > 0:
+            self.rank = d
+        self.transform, self.null = None, None
+        if self.rank < d and alpha == 0:
+            self.transform = vt[: self.rank].T.copy()
+            self.transform[self.zero] = 0.0
+            if with_null_space:
+                self.null = vt[self.rank:].T.copy()
+
+    def confirmed_by(self, design):
+        r"""Whether the sketch's null space is one of the design's (one read of it).
+
+        A sketch can lose rank that the design has (a CountSketch with colliding
+        high-leverage rows, or a sketch nearly as tall as the data); then
+        :math:`\|A_0\,\operatorname{diag}(c) v\|` is not small for its null vectors
+        :math:`v` (zero columns, decided separately, are left out).
+        """
+        if self.transform is None:
+            return True
+        null = self.vt[self.rank:].T.copy()
+        null[self.zero] = 0.0
+        norms = design.product_norms(null * self.scale[:, None])
+        return bool(np.all(norms <= 1e-8 * max(self.singular[0], np.finfo(float).tiny)))
+
+    def minimum_norm(self, z):
+        r"""Raw coefficients of least norm :math:`x = D(z + Vc)` from a solution ``z``.
+
+        ``z`` (d, k) solves the scaled problem, :math:`V` spans its null space and
+        :math:`D = \operatorname{diag}(c)`; :math:`c` minimises :math:`\|D(z + Vc)\|`,
+        computed with :math:`D / \max D` (exact, no overflow whatever the scales).
+        """
+        if self.null is None:
+            return z * self.scale[:, None]
+        relative = self.scale / self.scale.max()
+        shift = np.linalg.lstsq(relative[:, None] * self.null, relative[:, None] * z,
+                                rcond=None)[0]
+        return (z - self.null @ shift) * self.scale[:, None]
+
+
+def exact_solve(design, b, operator, *, alpha, tol, max_iter):
+    """Sketch-and-precondition with iterative refinement; ``b`` is (n, k)."""
+    d = design.n_features
+    scaled = _Scaled(design.sketch(operator), design.sketch_reference_, alpha)
+    if not scaled.confirmed_by(design):
+        return None
+    design.set_transform(scaled.scale, scaled.transform)
+    k = b.shape[1]
+    if scaled.rank == 0:
+        return _Fit(np.zeros((d, k)), 0, 1, np.zeros(k), bread=np.zeros((d, d)))
+    sa = scaled.sa if scaled.transform is None else scaled.sa @ scaled.transform
+    penalty = scaled.penalty if scaled.transform is None else np.zeros(scaled.rank)
+    if scaled.transform is None and alpha == 0:
+        r_sketch = scaled.r
+    else:
+        r_sketch = _triangular_factor(np.vstack([sa, np.diag(np.sqrt(penalty))]))
+    factor = _cholesky(design.preconditioned_gram(r_sketch, penalty))
+    if factor is None:
+        return None
+    factor = factor @ r_sketch
+    z, n_iter, last_step, rss = _refine(design, b, factor, penalty, tol, max_iter)
+    coef = scaled.minimum_norm(z if scaled.transform is None else scaled.transform @ z)
+    expand = _expansion(scaled)
+    inverse = scipy.linalg.solve_triangular(factor, np.eye(factor.shape[0]),
+                                            check_finite=False)
+    bread = expand @ inverse @ inverse.T @ expand.T
+    return _Fit(coef, scaled.rank, n_iter, np.max(np.abs(expand @ last_step), axis=0),
+                bread=0.5 * (bread + bread.T), rss=rss)
+
+
+def _expansion(scaled):
+    """The matrix :math:`\\operatorname{diag}(c)\\,T` from solver to raw coordinates."""
+    diag = np.diag(scaled.scale)
+    return diag if scaled.transform is None else diag @ scaled.transform
+
+
+def _cholesky(gram):
+    try:
+        r_chol = scipy.linalg.cholesky(gram, lower=False, check_finite=False)
+    except np.linalg.LinAlgError:
+        return None
+    return r_chol if np.all(np.isfinite(r_chol)) else None
+
+
+def _refine(design, b, factor, penalty, tol, max_iter):
+    r"""Iterative refinement on the corrected semi-normal equations.
+
+    :math:`z \leftarrow z + \tilde R^{-1}\tilde R^{-\top}(A^\top(b - Az) - Pz)` until the
+    relative step is below ``tol``; stops quietly when the steps stall at the attainable
+    accuracy (:func:`_attainable_error`) and warns with a ``ConvergenceWarning`` if they
+    stall far above it or ``max_iter`` is reached.
+    """
+    d, k = factor.shape[0], b.shape[1]
+    coef = np.zeros((d, k))
+    residual_norm, gradient = design.residual_gradient(b, coef)
+    previous = np.inf
+    rss = None
+    for iteration in range(1, max_iter + 1):
+        step = _solve_normal(factor, gradient - penalty[:, None] * coef)
+        coef += step
+        step_size = np.linalg.norm(step)
+        if step_size <= tol * np.linalg.norm(coef):
+            # ||b - A(x + s)||^2 = ||r||^2 - 2 s'A'r + s'A'A s = ||r||^2 - s'g (A'A s = g)
+            rss = max(residual_norm**2 - float(np.sum(step * gradient)), 0.0)
+            break
+        if step_size > 0.5 * previous:
+            if step_size > 100.0 * _attainable_error(factor, coef, residual_norm):
+                _warn_not_converged(step_size, coef, iteration, tol, max_iter,
+                                    stagnated=True)
+            break
+        previous = step_size
+        residual_norm, gradient = design.residual_gradient(b, coef)
+    else:
+        _warn_not_converged(step_size, coef, iteration, tol, max_iter, stagnated=False)
+    return coef, iteration, step, rss if not penalty.any() else None
+
+
+def _warn_not_converged(step_size, coef, iteration, tol, max_iter, *, stagnated):
+    relative = step_size / max(np.linalg.norm(coef), np.finfo(float).tiny)
+    reason = ("stagnated: the design's conditioning limits the attainable accuracy "
+              "(numpy.linalg.lstsq is limited alike)" if stagnated else
+              "increase max_iter")
+    warnings.warn(
+        f"Iterative refinement did not reach tol={tol} after {iteration} "
+        f"iterations (max_iter={max_iter}; last relative step {relative:.2e}); "
+        f"{reason}.", ConvergenceWarning, stacklevel=5)
+
+
+def sketch_and_solve(design, b, operator, *, alpha, delta):
+    """The paper's estimator :math:`\\arg\\min_x \\|S(A_0x - b)\\|^2 + \\alpha\\|x\\|^2`."""
+    d, k = design.n_features, b.shape[1]
+    sketched = design.sketch(operator, b)
+    m = sketched.shape[0]
+    sa, sb = sketched[:, :d], sketched[:, d:]
+    scaled = _Scaled(sa, design.sketch_reference_, alpha)
+    if not scaled.confirmed_by(design):
+        return None
+    if alpha > 0:
+        stacked = np.vstack([scaled.sa, np.diag(np.sqrt(scaled.penalty))])
+        z = np.linalg.solve(stacked.T @ stacked, scaled.sa.T @ sb) if d else np.zeros((0, k))
+        gram_inverse = np.linalg.inv(stacked.T @ stacked)
+    else:
+        r = scaled.rank
+        basis = scaled.vt[:r].T / scaled.singular[:r]
+        z = basis @ ((scaled.sa @ basis).T @ sb)  # V S^-1 U' Sb: no squared condition
+        gram_inverse = basis @ basis.T
+    coef = scaled.minimum_norm(z)
+    residual = sb - sa @ coef
+    if scaled.rank < d:
+        warnings.warn(
+            f"The sketched design has numerical rank {scaled.rank} < {d} features; "
+            "returning the minimum-norm solution of the sketched problem.",
+            UserWarning, stacklevel=4)
+        bound = np.full(k, math.inf)
+    else:
+        diag = np.diag(gram_inverse) * scaled.scale**2
+        bound = _linf_bound(diag, residual, m, d, delta)
+    bread = gram_inverse * np.outer(scaled.scale, scaled.scale)
+    return _Fit(coef, scaled.rank, 1, bound, bread=bread, sketch=sa,
+                sketch_residual=residual)
+
+
+def _triangular_factor(matrix):
+    """The R of a thin QR, with a non-negative diagonal."""
+    r = scipy.linalg.qr(matrix, mode="r", check_finite=False)[0][: matrix.shape[1]]
+    signs = np.where(np.diag(r) < 0.0, -1.0, 1.0)
+    return r * signs[:, None]
+
+
+def _attainable_error(factor, coef, residual_norm):
+    r"""Forward-error level of least squares in double precision (Wedin's bound).
+
+    :math:`u\,(\kappa + \kappa^2 \|r\| / (\|A\|\|x\|))\,\|x\|` with :math:`\kappa`
+    and :math:`\|A\|` read off :math:`\tilde R`: no solver, LAPACK included, can
+    promise better; the refinement stops quietly once its steps stall at this level.
+    """
+    singular = np.linalg.svd(factor, compute_uv=False)
+    kappa = singular[0] / singular[-1]
+    coef_norm = max(np.linalg.norm(coef), np.finfo(float).tiny)
+    ratio = residual_norm / (singular[0] * coef_norm)
+    return _EPS * (kappa + kappa**2 * ratio) * coef_norm
+
+
+def _solve_normal(factor, g):
+    r""":math:`\tilde R^{-1}\tilde R^{-\top} g`."""
+    z = scipy.linalg.solve_triangular(factor, g, trans="T", check_finite=False)
+    return scipy.linalg.solve_triangular(factor, z, check_finite=False)
+
+
+def _linf_bound(inverse_gram_diag, sketched_residual, m, d, delta):
+    r"""A-posteriori estimate of the sketch-and-solve coordinate error, per response.
+
+    :math:`\sqrt{2\ln(2d/\delta)}\,\hat\sigma_r \max_j \sqrt{[(SA)^\top SA]^{-1}_{jj}
+    /(m-d-1)}` with :math:`\hat\sigma_r = \|S(Ax'-b)\|\sqrt{m/(m-d)}`.
+    """
+    k = sketched_residual.shape[1]
+    if m <= d + 1:
+        return np.full(k, math.inf)
+    sigma_r = np.linalg.norm(sketched_residual, axis=0) * math.sqrt(m / (m - d))
+    quantile = math.sqrt(2.0 * math.log(2.0 * d / delta))
+    return quantile * sigma_r * math.sqrt(inverse_gram_diag.max() / (m - d - 1))

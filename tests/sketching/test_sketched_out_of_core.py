@@ -1,0 +1,80 @@
+"""Issue 18: dask arrays on a LocalCluster and numpy memory maps, fit chunk by chunk."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from statlogit import SketchedLinearRegression
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("dask.distributed")
+
+
+def problem(n=1 << 14, d=8, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) + rng.uniform(-3, 3, d)
+    X[:, 1] = 1e-4 * X[:, 1] + X[:, 0]  # condition number ~1e5: the trsm route
+    y = 2.0 + X @ rng.standard_normal(d) + rng.standard_normal(n)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as active:
+        yield active
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC1"])
+def test_dask_array_on_a_local_cluster_equals_in_memory_fit(client, cov_type):
+    X, y = problem()
+    w = np.random.default_rng(1).uniform(0.5, 2.0, X.shape[0])
+    chunked = da.from_array(X, chunks=(X.shape[0] // 16, X.shape[1]))
+    model = SketchedLinearRegression(cov_type=cov_type, random_state=0)
+    model.fit(chunked, y, sample_weight=w)
+    memory = SketchedLinearRegression(cov_type=cov_type, random_state=0).fit(
+        X, y, sample_weight=w)
+    np.testing.assert_allclose(model.coef_, memory.coef_, rtol=1e-10)
+    assert model.intercept_ == pytest.approx(memory.intercept_, rel=1e-10)
+    # the covariance comes from the solver's factor: (A'A)^{-1} is exact only to about
+    # u kappa^2 ~ 1e-6 here (kappa ~ 1e5; so is statsmodels' pinv), whatever the order
+    # of the chunk sums
+    np.testing.assert_allclose(model.std_errors_, memory.std_errors_, rtol=1e-5)
+    np.testing.assert_allclose(model.predict(chunked).compute(), memory.predict(X),
+                               rtol=1e-9)
+    assert model.n_features_in_ == X.shape[1]
+
+
+def test_dask_needs_a_sparse_sketch_for_sketch_and_solve(client):
+    X, y = problem(4096, 3)
+    chunked = da.from_array(X, chunks=(1024, 3))
+    with pytest.raises(ValueError, match="sparse sketch"):
+        SketchedLinearRegression(solver="sketch-and-solve").fit(chunked, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fast = SketchedLinearRegression(solver="sketch-and-solve", sketch="countsketch",
+                                        random_state=0).fit(chunked, y)
+        same = SketchedLinearRegression(solver="sketch-and-solve", sketch="countsketch",
+                                        random_state=0).fit(X, y)
+    np.testing.assert_allclose(fast.coef_, same.coef_, rtol=1e-10)
+
+
+def test_dask_input_with_nan_is_refused(client):
+    X, y = problem(2048, 3)
+    X[5, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        SketchedLinearRegression().fit(da.from_array(X, chunks=(512, 3)), y)
+
+
+def test_memmap_is_read_in_chunks_and_equals_in_memory_fit(tmp_path):
+    X, y = problem(20000, 6)
+    mapped = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=X.shape)
+    mapped[:] = X
+    mapped.flush()
+    readonly = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="r", shape=X.shape)
+    model = SketchedLinearRegression(cov_type="HC1", random_state=0).fit(readonly, y)
+    memory = SketchedLinearRegression(cov_type="HC1", random_state=0).fit(X, y)
+    np.testing.assert_allclose(model.coef_, memory.coef_, rtol=1e-10)
+    np.testing.assert_allclose(model.std_errors_, memory.std_errors_, rtol=1e-5)
