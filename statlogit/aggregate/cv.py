@@ -214,7 +214,7 @@ class AggregateRegressorCV(AggregateInferenceMixin, _AggregateBase):
         Parameters
         ----------
         ax : matplotlib.axes.Axes, optional
-            Where to draw (default: the current axes).
+            Where to draw (default: a new figure with constrained layout).
 
         Returns
         -------
@@ -223,11 +223,15 @@ class AggregateRegressorCV(AggregateInferenceMixin, _AggregateBase):
         check_is_fitted(self)
         import matplotlib.pyplot as plt
 
-        ax = ax or plt.gca()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
         finite = np.isfinite(self.cv_mean_)
         ax.errorbar(self.rhos_[finite], self.cv_mean_[finite], yerr=self.cv_se_[finite],
                     fmt="o-", ms=3, capsize=2, label="debiased bag CV")
         ax.axvline(self.rho_, color="k", ls="--", lw=0.8, label=f"rho = {self.rho_:g}")
-        ax.set(xlabel="rho", ylabel="estimated instance-level MSE")
+        ax.set(xlabel="rho (weight of the instance-level loss)",
+               ylabel="estimated instance-level MSE",
+               title=f"{type(self).__name__}: {self.n_bags_} bags, "
+                     f"{self.cv_mean_.shape[0]} values of rho")
         ax.legend()
         return ax
