@@ -229,7 +229,7 @@ class AggregateRegressorCV(AggregateInferenceMixin, _AggregateBase):
         ax.errorbar(self.rhos_[finite], self.cv_mean_[finite], yerr=self.cv_se_[finite],
                     fmt="o-", ms=3, capsize=2, label="debiased bag CV")
         ax.axvline(self.rho_, color="k", ls="--", lw=0.8, label=f"rho = {self.rho_:g}")
-        ax.set(xlabel="rho (weight of the instance-level loss)",
+        ax.set(xlabel="rho",
                ylabel="estimated instance-level MSE",
                title=f"{type(self).__name__}: {self.n_bags_} bags, "
                      f"{self.cv_mean_.shape[0]} values of rho")
