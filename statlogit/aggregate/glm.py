@@ -31,6 +31,7 @@ from statlogit.aggregate._bags import (
     validated_X,
 )
 from statlogit.aggregate._glm import (
+    BINOMIAL,
     FAMILIES,
     bag_csr,
     check_range,
@@ -45,7 +46,6 @@ from statlogit.aggregate._inference import (
     Equilibration,
     check_aggregate_cov_type,
 )
-from statlogit.aggregate._kernels import BINOMIAL
 from statlogit.aggregate.regressor import warn_if_bags_missing
 
 __all__ = ["AggregateGLMRegressor", "glm_objective"]

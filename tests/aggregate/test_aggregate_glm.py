@@ -11,7 +11,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression, PoissonRegressor
 
 from statlogit import AggregateGLMRegressor
-from statlogit.aggregate._kernels import BINOMIAL, POISSON, bag_glm_loss_grad
+from statlogit.aggregate._glm import BINOMIAL, POISSON, bag_glm_loss_grad
 from statlogit.datasets import make_random_bags
 
 
@@ -149,3 +149,21 @@ def test_glm_contract_and_convergence_warning():
     np.testing.assert_array_equal(restored.predict(X), estimator.predict(X))
     with pytest.warns(ConvergenceWarning, match="1 iterations"):
         AggregateGLMRegressor(max_iter=1).fit(X, ybar, bags=bags)
+
+
+@pytest.mark.parametrize("family", [BINOMIAL, POISSON])
+def test_loss_with_zero_weights_equals_dropping_the_rows(family):
+    from statlogit.aggregate._glm import weighted_bag_glm_loss_grad
+
+    eta, codes, ybar = small_problem(family)
+    eta[0] = 900.0 if family == BINOMIAL else 600.0  # an overflowing row weighted 0
+    weights = np.ones(eta.shape[0])
+    weights[0] = 0.0
+    order, ptr = csr(codes)
+    loss, grad = weighted_bag_glm_loss_grad(eta, order, ptr, ybar, family, 0.7, weights)
+    kept = weights > 0
+    sub_order, sub_ptr = csr(codes[kept])
+    sub_loss, sub_grad = bag_glm_loss_grad(eta[kept], sub_order, sub_ptr, ybar, family, 0.7)
+    assert loss == pytest.approx(sub_loss, rel=1e-12)
+    assert grad[0] == 0.0
+    np.testing.assert_allclose(grad[kept], sub_grad, rtol=1e-12, atol=1e-300)
