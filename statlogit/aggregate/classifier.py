@@ -23,7 +23,7 @@ from statlogit.aggregate._inference import (
     frequency_correction,
     numerical_hessian,
 )
-from statlogit.aggregate._llp import llp_loss_grad, logits
+from statlogit.aggregate._llp import check_exact_size, llp_loss_grad, logits
 from statlogit.aggregate.regressor import warn_if_bags_missing
 from statlogit.inference import sandwich_covariance
 
@@ -200,7 +200,9 @@ class AggregateClassifier(AggregateInferenceMixin, ClassifierMixin, BaseEstimato
         if np.any(np.abs(raw - counts) > COUNT_ATOL * np.maximum(1.0, sizes[:, None])):
             raise ValueError('loss="exact" needs integer class counts per bag: '
                              "proportions times bag sizes must be whole numbers.")
-        return counts.astype(np.int64)
+        counts = counts.astype(np.int64)
+        check_exact_size(counts)
+        return counts
 
     def _solve(self, X, P, counts, coded, weights, rho, C, max_iter, tol, cov_type):
         n_classes = self.classes_.shape[0]
