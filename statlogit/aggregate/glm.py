@@ -123,6 +123,11 @@ class AggregateGLMRegressor(AggregateInferenceMixin, RegressorMixin, BaseEstimat
             )
         return FAMILIES[self.family]
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = self.family == "poisson"
+        return tags
+
     def fit(self, X, y, *, bags=None, groups=None, sample_weight=None):
         """Fit from bag-level responses.
 
