@@ -2,8 +2,6 @@
 legend where several lines are drawn, nothing cut by a plain savefig, no warning from
 our plotting code."""
 
-import warnings
-
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -16,13 +14,14 @@ from simulations import aggregate as study  # noqa: E402
 from statlogit import AggregateRegressorCV  # noqa: E402
 from statlogit.datasets import make_aggregate_regression  # noqa: E402
 
+#: Every warning is an error here (from our plotting code or what it calls).
+pytestmark = pytest.mark.filterwarnings("error")
+
 
 @pytest.fixture(autouse=True)
-def _strict_and_closed():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
-    plt.close("all")
+def _figures_closed(pyplot):
+    """Every figure closed after each test (the shared ``pyplot`` fixture)."""
+    return pyplot
 
 
 def check(fig, readable, *, n_legend=2):
