@@ -58,7 +58,9 @@ class AggregateClassifier(AggregateInferenceMixin, ClassifierMixin, BaseEstimato
     loss : {"proportion", "exact"}, default="proportion"
         The bag loss. ``"exact"`` needs integer class counts per bag (instance labels,
         or proportions times bag sizes that are integers) and costs
-        :math:`O(k\prod_{c\ne c^*}(N_c + 1))` per bag of size :math:`k`.
+        :math:`O(k\prod_{c\ne c^*}(N_c + 1))` per bag of size :math:`k`; a bag whose
+        tables would exceed 2 GiB, or more than :math:`10^{10}` steps per evaluation,
+        is refused with a ValueError that names it.
     C : float, default=1.0
         Inverse ridge strength, as in scikit-learn; ``numpy.inf`` fits without penalty
         (then predictions do not depend on the units of the features).
