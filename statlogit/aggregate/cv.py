@@ -82,6 +82,21 @@ def debiased_bag_mse(ybar, fbar, sizes):
 
 
 
+def _criterion_or_inf(ybar, fbar, sizes):
+    """:func:`debiased_bag_mse` per column of ``fbar``; ``inf`` (infeasible) for the
+    columns whose criterion overflows float64."""
+    try:
+        return debiased_bag_mse(ybar, fbar, sizes)
+    except ValueError:
+        out = np.full(fbar.shape[1], np.inf)
+        for j in range(fbar.shape[1]):
+            try:
+                out[j] = debiased_bag_mse(ybar, fbar[:, j], sizes)
+            except ValueError:
+                pass
+        return out
+
+
 class AggregateRegressorCV(AggregateInferenceMixin, _AggregateBase):
     r""":class:`AggregateRegressor` with ``rho`` chosen by cross-validation over bags.
 
@@ -203,8 +218,8 @@ class AggregateRegressorCV(AggregateInferenceMixin, _AggregateBase):
             usable = np.all(np.isfinite(fbar), axis=0)  # overflowing extrapolation: inf
             if np.any(usable):
                 fold = np.full(usable.shape[0], np.inf)
-                fold[usable] = debiased_bag_mse(ybar[test_idx][kept], fbar[:, usable],
-                                                sizes[kept])
+                fold[usable] = _criterion_or_inf(ybar[test_idx][kept], fbar[:, usable],
+                                                 sizes[kept])
                 scores[ok] = fold
         return scores
 
