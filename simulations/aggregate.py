@@ -89,7 +89,7 @@ def _risk_table(mc):
 def _risk_figure(mc):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True, layout="constrained")
     fine = np.linspace(0.0, 1.0, 201)
     shown = np.isin(np.round(mc["rho"], 2), np.round(np.linspace(0, 1, 11), 2))
     for ax, psi in zip(axes, (4, 10), strict=True):
@@ -104,7 +104,6 @@ def _risk_figure(mc):
         ax.set(title=f"psi = n/d = {psi}, SNR = 1", xlabel="rho", ylim=(0, 2.5))
     axes[0].set_ylabel("excess risk E||theta_hat - theta0||^2")
     axes[1].legend(fontsize=7, ncol=2)
-    fig.tight_layout()
     return fig
 
 
@@ -186,7 +185,7 @@ def _privacy_table(mc):
 def _privacy_figure(mc):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     for ax, rho in zip(axes, PRIVACY_RHOS, strict=True):
         for epsilon, color in zip((1.0, 2.0, 5.0), ("C0", "C1", "C2"), strict=True):
             cell = mc[(mc["epsilon"] == epsilon) & (mc["rho"] == rho)]
@@ -200,7 +199,6 @@ def _privacy_figure(mc):
                yscale="log")
     axes[0].set_ylabel("excess risk under eps-label-DP")
     axes[0].legend(fontsize=7)
-    fig.tight_layout()
     return fig
 
 
@@ -279,7 +277,7 @@ def run_real(reps, *, n_jobs=None, seed=0, quick=False):
 def _real_figure(table):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
     for column, label in (("bag_level", "bag-level (rho=0)"),
                           ("instance_level", "instance-level (rho=1)"),
                           ("cv_tuned", "CV-tuned rho"),
@@ -290,7 +288,6 @@ def _real_figure(table):
     ax.set(xscale="log", xlabel="bag size k", ylabel="median test MSE (individuals)",
            title="scikit-learn diabetes data")
     ax.legend(fontsize=7)
-    fig.tight_layout()
     return fig
 
 
@@ -365,6 +362,7 @@ def _proportions_figure(summary):
 
     metrics = [("log_loss", "test log-loss (instances)"), ("accuracy", "test accuracy"),
                ("calibration_error", "expected calibration error")]
+    summary = summary.sort_index()  # (metric, method, k) lookups need a sorted index
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), layout="constrained")
     for ax, (metric, label) in zip(axes, metrics, strict=True):
         for name in PROPORTION_METHODS:

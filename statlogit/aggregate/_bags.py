@@ -9,9 +9,8 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
-
-from statlogit.kernels.common import segment_sums
 
 #: Relative tolerance for "y is constant within each bag".
 CONSTANT_RTOL = 1e-10
@@ -44,11 +43,26 @@ class Bags:
         return self.codes.shape[0]
 
     def sums(self, values):
-        """Per-bag sums of ``values`` (n,) or (n, p), by the numba segment-sum kernel."""
-        arr = np.ascontiguousarray(values, dtype=np.float64)
-        flat = arr.ndim == 1
-        out = segment_sums(arr.reshape(arr.shape[0], -1), self.codes, self.n_bags)
-        return out[:, 0] if flat else out
+        """Per-bag sums of ``values`` (n,) or (n, p).
+
+        Plain numpy/scipy (``bincount`` for a vector, a sparse bag-indicator product for
+        a matrix): as fast as a numba loop here, and a first fit that needs no other
+        kernel then never pays numba's start-up. Both add each bag's rows in index order.
+        """
+        arr = np.asarray(values, dtype=np.float64)
+        if arr.ndim == 1:
+            return np.bincount(self.codes, weights=arr, minlength=self.n_bags)
+        return np.asarray(self._indicator() @ arr.reshape(arr.shape[0], -1))
+
+    def _indicator(self):
+        """The (m, n) sparse 0/1 matrix of bag memberships (CSR, built once)."""
+        cached = self.__dict__.get("_indicator_matrix")
+        if cached is None:
+            n = self.n_samples
+            cached = csr_matrix((np.ones(n), (self.codes, np.arange(n))),
+                                shape=(self.n_bags, n))
+            object.__setattr__(self, "_indicator_matrix", cached)
+        return cached
 
     def means(self, values):
         """Per-bag means of ``values`` (n,) or (n, p)."""

@@ -23,7 +23,7 @@ import scipy.special
 
 from statlogit.aggregate._kernels import exact_bag_loglik
 
-__all__ = ["llp_loss_grad", "logits"]
+__all__ = ["check_exact_size", "llp_loss_grad", "logits"]
 
 
 def logits(Z, params, n_features, n_classes, fit_intercept):
@@ -77,3 +77,31 @@ def llp_loss_grad(eta, P, counts, weights, order, bag_ptr, codes, loss, rho):
         value += rho * (inst_value - prop_value)
         grad = grad + rho * (inst_grad - prop_grad)
     return value, grad
+
+
+#: Largest state table (bytes) of one bag for the exact likelihood.
+MAX_EXACT_BYTES = 2**31
+#: Largest number of convolution steps per likelihood evaluation (all bags).
+MAX_EXACT_WORK = 1e10
+
+
+def check_exact_size(counts):
+    r"""Refuse exact bag likelihoods whose state space :math:`S_a = \prod_{c \ne c^*}
+    (N_{ac} + 1)` is too large (memory :math:`\approx 8 S_a (2\sqrt{k_a} + 3K)` bytes per
+    bag, :math:`\sum_a k_a S_a (K - 1)` steps per evaluation), with a ValueError naming
+    the bag and the way out, instead of a MemoryError or an hours-long fit."""
+    counts = np.asarray(counts, dtype=np.float64)
+    n_classes = counts.shape[1]
+    sizes = counts.sum(axis=1)
+    states = np.exp(np.sum(np.log1p(counts), axis=1) - np.log1p(counts.max(axis=1)))
+    memory = 8.0 * states * (2.0 * np.sqrt(np.maximum(sizes, 1.0)) + 3.0 * n_classes + 3.0)
+    work = float(np.sum(sizes * states * (n_classes - 1)))
+    worst = int(np.argmax(memory))
+    if memory[worst] > MAX_EXACT_BYTES or work > MAX_EXACT_WORK:
+        raise ValueError(
+            f'loss="exact" is too large here: bag {worst} ({sizes[worst]:.0f} instances, '
+            f"class counts {counts[worst].astype(np.int64).tolist()}) has "
+            f"prod(N_c + 1) = {states[worst]:.3g} count states (about "
+            f"{memory[worst] / 2**30:.3g} GiB), and one likelihood evaluation takes "
+            f"{work:.3g} steps (limits {MAX_EXACT_BYTES / 2**30:g} GiB per bag, "
+            f"{MAX_EXACT_WORK:g} steps). Use loss=\"proportion\", or smaller bags.")

@@ -23,7 +23,7 @@ from statlogit.aggregate._inference import (
     frequency_correction,
     numerical_hessian,
 )
-from statlogit.aggregate._llp import llp_loss_grad, logits
+from statlogit.aggregate._llp import check_exact_size, llp_loss_grad, logits
 from statlogit.aggregate.regressor import warn_if_bags_missing
 from statlogit.inference import sandwich_covariance
 
@@ -58,7 +58,9 @@ class AggregateClassifier(AggregateInferenceMixin, ClassifierMixin, BaseEstimato
     loss : {"proportion", "exact"}, default="proportion"
         The bag loss. ``"exact"`` needs integer class counts per bag (instance labels,
         or proportions times bag sizes that are integers) and costs
-        :math:`O(k\prod_{c\ne c^*}(N_c + 1))` per bag of size :math:`k`.
+        :math:`O(k\prod_{c\ne c^*}(N_c + 1))` per bag of size :math:`k`; a bag whose
+        tables would exceed 2 GiB, or more than :math:`10^{10}` steps per evaluation,
+        is refused with a ValueError that names it.
     C : float, default=1.0
         Inverse ridge strength, as in scikit-learn; ``numpy.inf`` fits without penalty
         (then predictions do not depend on the units of the features).
@@ -200,7 +202,9 @@ class AggregateClassifier(AggregateInferenceMixin, ClassifierMixin, BaseEstimato
         if np.any(np.abs(raw - counts) > COUNT_ATOL * np.maximum(1.0, sizes[:, None])):
             raise ValueError('loss="exact" needs integer class counts per bag: '
                              "proportions times bag sizes must be whole numbers.")
-        return counts.astype(np.int64)
+        counts = counts.astype(np.int64)
+        check_exact_size(counts)
+        return counts
 
     def _solve(self, X, P, counts, coded, weights, rho, C, max_iter, tol, cov_type):
         n_classes = self.classes_.shape[0]

@@ -82,6 +82,21 @@ def debiased_bag_mse(ybar, fbar, sizes):
 
 
 
+def _criterion_or_inf(ybar, fbar, sizes):
+    """:func:`debiased_bag_mse` per column of ``fbar``; ``inf`` (infeasible) for the
+    columns whose criterion overflows float64."""
+    try:
+        return debiased_bag_mse(ybar, fbar, sizes)
+    except ValueError:
+        out = np.full(fbar.shape[1], np.inf)
+        for j in range(fbar.shape[1]):
+            try:
+                out[j] = debiased_bag_mse(ybar, fbar[:, j], sizes)
+            except ValueError:
+                pass
+        return out
+
+
 class AggregateRegressorCV(AggregateInferenceMixin, _AggregateBase):
     r""":class:`AggregateRegressor` with ``rho`` chosen by cross-validation over bags.
 
@@ -203,8 +218,8 @@ class AggregateRegressorCV(AggregateInferenceMixin, _AggregateBase):
             usable = np.all(np.isfinite(fbar), axis=0)  # overflowing extrapolation: inf
             if np.any(usable):
                 fold = np.full(usable.shape[0], np.inf)
-                fold[usable] = debiased_bag_mse(ybar[test_idx][kept], fbar[:, usable],
-                                                sizes[kept])
+                fold[usable] = _criterion_or_inf(ybar[test_idx][kept], fbar[:, usable],
+                                                 sizes[kept])
                 scores[ok] = fold
         return scores
 
@@ -214,7 +229,7 @@ class AggregateRegressorCV(AggregateInferenceMixin, _AggregateBase):
         Parameters
         ----------
         ax : matplotlib.axes.Axes, optional
-            Where to draw (default: the current axes).
+            Where to draw (default: a new figure with constrained layout).
 
         Returns
         -------
@@ -223,11 +238,15 @@ class AggregateRegressorCV(AggregateInferenceMixin, _AggregateBase):
         check_is_fitted(self)
         import matplotlib.pyplot as plt
 
-        ax = ax or plt.gca()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
         finite = np.isfinite(self.cv_mean_)
         ax.errorbar(self.rhos_[finite], self.cv_mean_[finite], yerr=self.cv_se_[finite],
                     fmt="o-", ms=3, capsize=2, label="debiased bag CV")
         ax.axvline(self.rho_, color="k", ls="--", lw=0.8, label=f"rho = {self.rho_:g}")
-        ax.set(xlabel="rho", ylabel="estimated instance-level MSE")
+        ax.set(xlabel="rho",
+               ylabel="estimated instance-level MSE",
+               title=f"{type(self).__name__}: {self.n_bags_} bags, "
+                     f"{self.cv_mean_.shape[0]} values of rho")
         ax.legend()
         return ax

@@ -31,6 +31,7 @@ from statlogit.aggregate._bags import (
     validated_X,
 )
 from statlogit.aggregate._glm import (
+    BINOMIAL,
     FAMILIES,
     bag_csr,
     check_range,
@@ -45,7 +46,6 @@ from statlogit.aggregate._inference import (
     Equilibration,
     check_aggregate_cov_type,
 )
-from statlogit.aggregate._kernels import BINOMIAL
 from statlogit.aggregate.regressor import warn_if_bags_missing
 
 __all__ = ["AggregateGLMRegressor", "glm_objective"]
@@ -122,6 +122,11 @@ class AggregateGLMRegressor(AggregateInferenceMixin, RegressorMixin, BaseEstimat
                 f"family must be one of {sorted(FAMILIES)}; got {self.family!r}."
             )
         return FAMILIES[self.family]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = self.family == "poisson"
+        return tags
 
     def fit(self, X, y, *, bags=None, groups=None, sample_weight=None):
         """Fit from bag-level responses.

@@ -73,12 +73,21 @@ def _unit_terms(psi, k, rho):
     s = _fixed_point(phi1, phi2, rho)
     if not np.isfinite(s):
         return np.inf, 1.0, 0.0, np.inf
-    kappa = phi1 * s / (1.0 + s)
-    shrink = rho**2 * phi2 / (1.0 + rho * s) ** 2
-    D = 1.0 / s**2 - phi1 / (1.0 + s) ** 2 - shrink
-    bias = (1.0 - kappa) ** 2 + (phi1 * (1.0 - kappa) ** 2 / (1.0 + s) ** 2
-                                 + shrink * kappa**2) / D
-    return s, kappa, bias, phi1 / ((1.0 + s) ** 2 * D)
+    try:
+        kappa = phi1 * s / (1.0 + s)
+        shrink = rho**2 * phi2 / (1.0 + rho * s) ** 2
+        D = 1.0 / s**2 - phi1 / (1.0 + s) ** 2 - shrink
+        bias = (1.0 - kappa) ** 2 + (phi1 * (1.0 - kappa) ** 2 / (1.0 + s) ** 2
+                                     + shrink * kappa**2) / D
+        variance = phi1 / ((1.0 + s) ** 2 * D)
+    except (OverflowError, ZeroDivisionError):
+        bias = variance = np.nan
+    if not (np.isfinite(bias) and np.isfinite(variance) and variance >= 0):
+        raise ValueError(
+            f"The risk formulas cannot be resolved in double precision at psi={psi:g}, "
+            f"k={k:g}, rho={rho:g} (fixed point s={s:.3g}): move rho away from 0 (or "
+            "use rho=0), or psi/k away from 1.")
+    return s, kappa, bias, variance
 
 
 #: Largest psi, k and rho at which the fixed-point formulas keep full precision.

@@ -203,3 +203,19 @@ def test_bags_routed_to_classifier_in_cross_validation():
             .predict_proba(X[te])
         by_hand.append(np.mean(np.log(proba[np.arange(len(te)), y[te]])))
     np.testing.assert_allclose(routed, by_hand, rtol=1e-10)
+
+
+def test_exact_likelihood_refuses_a_huge_count_state_space():
+    # 5 classes, one bag of 400 with 80 of each: prod(N_c + 1) over 4 tracked classes
+    # = 81**4 = 4.3e7 states, about 19 GiB of tables: a clear error, not a MemoryError.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 2))
+    y = np.repeat(np.arange(5), 80)
+    with pytest.raises(ValueError, match=r'loss="exact" is too large.*prod\(N_c \+ 1\)'):
+        AggregateClassifier(loss="exact").fit(X, y, bags=np.zeros(400, dtype=int))
+    # the same data in 20 bags of 20 (4 of each class: 5**4 states per bag) passes
+    from statlogit.aggregate._llp import check_exact_size
+
+    check_exact_size(np.full((20, 5), 4))
+    # two classes, one bag of 10**4 instances (5001 states): also within the limits
+    check_exact_size(np.array([[5000, 5000]]))

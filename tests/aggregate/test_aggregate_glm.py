@@ -1,6 +1,7 @@
-"""AggregateGLMRegressor and its numba kernel (beyond the paper: binary and counts)."""
+"""AggregateGLMRegressor and its loss kernel (beyond the paper: binary and counts)."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -9,9 +10,11 @@ import scipy.special
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression, PoissonRegressor
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from statlogit import AggregateGLMRegressor
-from statlogit.aggregate._kernels import BINOMIAL, POISSON, bag_glm_loss_grad
+from statlogit.aggregate import BagsMissingWarning
+from statlogit.aggregate._glm import BINOMIAL, POISSON, bag_glm_loss_grad
 from statlogit.datasets import make_random_bags
 
 
@@ -149,3 +152,42 @@ def test_glm_contract_and_convergence_warning():
     np.testing.assert_array_equal(restored.predict(X), estimator.predict(X))
     with pytest.warns(ConvergenceWarning, match="1 iterations"):
         AggregateGLMRegressor(max_iter=1).fit(X, ybar, bags=bags)
+
+
+@pytest.mark.parametrize("family", [BINOMIAL, POISSON])
+def test_loss_with_zero_weights_equals_dropping_the_rows(family):
+    from statlogit.aggregate._glm import weighted_bag_glm_loss_grad
+
+    eta, codes, ybar = small_problem(family)
+    eta[0] = 900.0 if family == BINOMIAL else 600.0  # an overflowing row weighted 0
+    weights = np.ones(eta.shape[0])
+    weights[0] = 0.0
+    order, ptr = csr(codes)
+    loss, grad = weighted_bag_glm_loss_grad(eta, order, ptr, ybar, family, 0.7, weights)
+    kept = weights > 0
+    sub_order, sub_ptr = csr(codes[kept])
+    sub_loss, sub_grad = bag_glm_loss_grad(eta[kept], sub_order, sub_ptr, ybar, family, 0.7)
+    assert loss == pytest.approx(sub_loss, rel=1e-12)
+    assert grad[0] == 0.0
+    np.testing.assert_allclose(grad[kept], sub_grad, rtol=1e-12, atol=1e-300)
+
+
+# scikit-learn's common checks with bags=None (singleton bags: the (X, y) contract), for
+# the Poisson family (tagged positive_only, so the checks send non-negative targets).
+# family="binomial" is left out: its responses must be proportions in [0, 1], which no
+# regression check of scikit-learn generates (every fit would stop at the ValueError
+# naming y); its contract is tested above against LogisticRegression.
+GLM_EXPECTED_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data":
+        "alpha=0: the checks' data let the unpenalised Poisson fit diverge (predictions of "
+        "order 1e5), so weighted and repeated-row fits stop at different points; with a "
+        "finite optimum they agree (test_glm_integer_weights_equal_repeated_rows)",
+}
+
+
+@parametrize_with_checks([AggregateGLMRegressor(family="poisson")],
+                         expected_failed_checks=lambda est: GLM_EXPECTED_FAILURES)
+def test_glm_sklearn_common_checks_with_singleton_bags(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BagsMissingWarning)
+        check(estimator)
