@@ -13,15 +13,8 @@ EXTREME = np.concatenate([
 
 
 def test_log1pexp_matches_numpy_logaddexp():
-    got = common.log1pexp_array(EXTREME)
+    got = np.array([common.log1pexp(z) for z in EXTREME])
     want = np.logaddexp(0.0, EXTREME)
-    assert np.all(np.isfinite(got))
-    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
-
-
-def test_log_sigmoid_matches_numpy():
-    got = common.log_sigmoid_array(EXTREME)
-    want = -np.logaddexp(0.0, -EXTREME)
     assert np.all(np.isfinite(got))
     np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
 
@@ -65,8 +58,6 @@ def test_exp_into_is_within_3_ulp_of_numpy_over_the_normal_range():
                         np.linspace(-0.35, 0.35, 10_001), [-708.0, 709.0, 0.0, -0.0]])
     got, want = _exp_into(x), np.exp(x)
     assert np.max(np.abs(got - want) / want) <= 3 * np.finfo(float).eps
-    block = x[:300_000].reshape(1000, 300)
-    np.testing.assert_array_equal(common.exp_array(block), got[:300_000].reshape(1000, 300))
     assert np.all(got[x == 0.0] == 1.0)
 
 
@@ -83,13 +74,3 @@ def test_exp_into_edge_arguments_equal_numpy_exactly():
     assert np.array_equal(got[~np.isfinite(want)], want[~np.isfinite(want)], equal_nan=True)
     normal = np.isfinite(want) & ~subnormal_or_zero
     assert np.max(np.abs(got[normal] - want[normal]) / want[normal]) <= 3 * np.finfo(float).eps
-
-
-def test_segment_sums_and_counts_match_numpy():
-    rng = np.random.default_rng(1)
-    values = rng.standard_normal((200, 3))
-    codes = rng.integers(0, 7, size=200)
-    sums = common.segment_sums(values, codes, 8)
-    want = np.stack([values[codes == g].sum(axis=0) for g in range(8)])
-    np.testing.assert_allclose(sums, want, rtol=1e-13, atol=1e-13)
-    np.testing.assert_array_equal(common.segment_counts(codes, 8), np.bincount(codes, minlength=8))

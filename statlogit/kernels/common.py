@@ -1,8 +1,10 @@
-"""Numerical primitives shared by several families.
+"""Numerical primitives that know no model: stable logs and exponentials.
 
 All functions are numba-compiled with the conventions of :mod:`statlogit.kernels._numba`.
-Scalar functions (``log1pexp``, ``log_sigmoid``, ``log1mexp``) can be called from other
-kernels; the array functions allocate their output.
+Scalar functions (``log1pexp``, ``log1mexp``) can be called from other kernels; the array
+functions allocate their output (``exp_into`` writes into the buffers it is given). Like
+an optimiser in :mod:`statlogit.solvers`, a primitive lives here because it does not know
+which model calls it, even when one family is its only caller today.
 """
 
 import math
@@ -29,12 +31,6 @@ def log1pexp(z):
 
 
 @njit
-def log_sigmoid(z):
-    r"""Stable :math:`\log \sigma(z) = -\log(1 + e^{-z})`."""
-    return -log1pexp(-z)
-
-
-@njit
 def log1mexp(x):
     r"""Stable :math:`\log(1 - e^{x})` for :math:`x \le 0` (``-inf`` at 0).
 
@@ -44,24 +40,6 @@ def log1mexp(x):
     if x > -0.6931471805599453:
         return math.log(-math.expm1(x))
     return math.log1p(-math.exp(x))
-
-
-@njit
-def log1pexp_array(z):
-    """Elementwise :func:`log1pexp` of a 1-D array."""
-    out = np.empty(z.shape[0])
-    for i in range(z.shape[0]):
-        out[i] = log1pexp(z[i])
-    return out
-
-
-@njit
-def log_sigmoid_array(z):
-    """Elementwise :func:`log_sigmoid` of a 1-D array."""
-    out = np.empty(z.shape[0])
-    for i in range(z.shape[0]):
-        out[i] = -log1pexp(-z[i])
-    return out
 
 
 @njit
@@ -142,15 +120,6 @@ def exp_into(x, out, work):
 
 
 @njit
-def exp_array(a):
-    """Elementwise exp of a C-contiguous array through :func:`exp_into`."""
-    flat = a.ravel()
-    out = np.empty(flat.shape[0])
-    exp_into(flat, out, np.empty(flat.shape[0]))
-    return out.reshape(a.shape)
-
-
-@njit
 def logsumexp_rows(a):
     r"""Row-wise :math:`\log \sum_j e^{a_{ij}}` of a 2-D array, shifted by the row max.
 
@@ -182,28 +151,4 @@ def logsumexp_rows(a):
             for j in range(k):
                 total += powers[offset + j]
             out[i] += math.log(total)
-    return out
-
-
-@njit
-def segment_sums(values, codes, n_segments):
-    """Sum the rows of ``values`` (n, k) by integer ``codes`` in ``0..n_segments-1``.
-
-    Returns an (n_segments, k) array; codes need not be sorted.
-    """
-    n, k = values.shape
-    out = np.zeros((n_segments, k))
-    for i in range(n):
-        g = codes[i]
-        for j in range(k):
-            out[g, j] += values[i, j]
-    return out
-
-
-@njit
-def segment_counts(codes, n_segments):
-    """Count how many entries of ``codes`` fall in each of ``n_segments`` segments."""
-    out = np.zeros(n_segments, dtype=np.int64)
-    for i in range(codes.shape[0]):
-        out[codes[i]] += 1
     return out
