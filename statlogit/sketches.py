@@ -4,28 +4,7 @@ Kept so that ``statlogit.sketches.SRHT`` and friends keep working; the operators
 :mod:`statlogit.sketching.operators`.
 """
 
-from statlogit.sketching.operators import (
-    OSNAP,
-    SKETCHES,
-    SRHT,
-    CountSketch,
-    GaussianSketch,
-    SketchOperator,
-    SparseSign,
-    make_sketch,
-    sketch_size_rule,
-    theory_sketch_size,
-)
+from statlogit.sketching import operators as _operators
+from statlogit.sketching.operators import *  # noqa: F403
 
-__all__ = [
-    "SketchOperator",
-    "SRHT",
-    "GaussianSketch",
-    "CountSketch",
-    "SparseSign",
-    "OSNAP",
-    "SKETCHES",
-    "make_sketch",
-    "sketch_size_rule",
-    "theory_sketch_size",
-]
+__all__ = list(_operators.__all__)
