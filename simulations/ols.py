@@ -41,12 +41,11 @@ def run(reps, *, n_jobs=None, seed=0, quick=False):
 def _figure(table):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+    fig, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
     for errors, part in table.groupby("errors", sort=False):
         ax.plot(part["n"], part["covered_nonrobust"], "o-", label=f"{errors}, classical")
         ax.plot(part["n"], part["covered_HC3"], "s--", label=f"{errors}, HC3")
     ax.axhline(0.95, color="k", lw=0.8)
     ax.set(xscale="log", xlabel="n", ylabel="coverage of 95% interval")
     ax.legend(fontsize=7)
-    fig.tight_layout()
     return fig

@@ -114,7 +114,7 @@ def _linf_figure(table, designs):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(designs), figsize=(4.2 * len(designs), 3.4),
-                             sharey=True)
+                             sharey=True, layout="constrained")
     for ax, design in zip(np.atleast_1d(axes), designs, strict=True):
         part = table[table["design"] == design]
         for sketch, rows in part.groupby("sketch", sort=False):
@@ -127,7 +127,6 @@ def _linf_figure(table, designs):
         ax.xaxis.set_minor_locator(plt.NullLocator())
     np.atleast_1d(axes)[0].set_ylabel("error ratio (solid: median, dashed: p99)")
     np.atleast_1d(axes)[-1].legend(fontsize=7)
-    fig.tight_layout()
     return fig
 
 
@@ -198,7 +197,7 @@ def _speed_rows(rng, log2_n, widths, reps):
 def _speed_figure(table, widths):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    fig, ax = plt.subplots(figsize=(5.2, 3.4), layout="constrained")
     for d in widths:
         part = table[table["d"] == d]
         for name, style in (("precondition (srht)", "o-"),
@@ -208,5 +207,4 @@ def _speed_figure(table, widths):
     ax.set(xscale="log", yscale="log", xlabel="n",
            ylabel="speed-up vs numpy lstsq (1-thread CPU)")
     ax.legend(fontsize=6)
-    fig.tight_layout()
     return fig
