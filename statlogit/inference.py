@@ -97,25 +97,20 @@ def sandwich_covariance(bread_inv, scores, *, cov_type="robust", groups=None):
     scores = np.asarray(scores, dtype=np.float64)
     n, p = scores.shape
     if cov_type == "robust":
-        meat = scores.T @ scores
-        factor = n / (n - p) if n > p else np.inf
-    elif cov_type == "cluster":
-        codes = _group_codes(groups, n)
-        n_groups = int(codes.max()) + 1
-        if n_groups < 2:
-            raise ValueError("groups must contain at least two clusters for a cluster-robust "
-                             "covariance; got one.")
-        sums = np.zeros((n_groups, p))
-        np.add.at(sums, codes, scores)
-        meat = sums.T @ sums
-        factor = n_groups / (n_groups - 1) * (n - 1) / (n - p) if n > p else np.inf
-    else:
+        return sandwich_from_meat(bread_inv, scores.T @ scores, n_obs=n, n_params=p)
+    if cov_type != "cluster":
         raise ValueError(f'cov_type must be "robust" or "cluster" here; got {cov_type!r}.')
-    if not np.isfinite(factor):
-        raise ValueError(f"A sandwich covariance needs more rows than parameters; got n={n}, "
-                         f"p={p}.")
-    cov = factor * (bread_inv @ meat @ bread_inv)
-    return (cov + cov.T) / 2
+    codes = _group_codes(groups, n)
+    n_groups = int(codes.max()) + 1
+    if n_groups < 2:
+        raise ValueError("groups must contain at least two clusters for a cluster-robust "
+                         "covariance; got one.")
+    sums = np.zeros((n_groups, p))
+    np.add.at(sums, codes, scores)
+    # statsmodels' cluster factor = G/(G-1) (n-1)/(n-p), written as the HC1 factor n/(n-p)
+    # times G/(G-1) (n-1)/n
+    correction = n_groups / (n_groups - 1) * (n - 1) / n
+    return correction * sandwich_from_meat(bread_inv, sums.T @ sums, n_obs=n, n_params=p)
 
 
 def _names(params, names):
