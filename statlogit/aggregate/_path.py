@@ -88,11 +88,7 @@ class RhoPath:
             )
         coefs = (self.projected_target / self.pivots(rhos)) @ self.basis.T
         intercepts = self.y_mean - coefs @ self.x_mean
-        if not (np.all(np.isfinite(coefs)) and np.all(np.isfinite(intercepts))):
-            raise ValueError(
-                "The coefficients overflow float64 at this scale of X and y; rescale "
-                "X (e.g. standardise its columns) or y."
-            )
+        require_finite_coefficients(coefs, intercepts)
         return coefs, intercepts
 
 
@@ -176,3 +172,12 @@ def build_rho_path(X, ybar, bags, *, fit_intercept=True, alpha=0.0, sample_weigh
     basis = whiten @ rotation
     target = basis.T @ (sums.T @ (ybar - y_mean))
     return RhoPath(basis / scale[:, None], np.clip(lam, 0.0, 1.0), target, x_mean, y_mean)
+
+
+def require_finite_coefficients(coefs, intercepts):
+    """Refuse coefficients that overflow when taken back to the units of X."""
+    if not (np.all(np.isfinite(coefs)) and np.all(np.isfinite(intercepts))):
+        raise ValueError(
+            "The coefficients overflow float64 at this scale of X and y; rescale "
+            "X (e.g. standardise its columns) or y."
+        )

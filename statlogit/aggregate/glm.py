@@ -46,6 +46,7 @@ from statlogit.aggregate._inference import (
     Equilibration,
     check_aggregate_cov_type,
 )
+from statlogit.aggregate._path import require_finite_coefficients
 from statlogit.aggregate.regressor import warn_if_bags_missing
 
 __all__ = ["AggregateGLMRegressor", "glm_objective"]
@@ -178,6 +179,7 @@ class AggregateGLMRegressor(AggregateInferenceMixin, RegressorMixin, BaseEstimat
         self.coef_ = result.x[:p] / scale
         self.intercept_ = (float(result.x[p] - self.coef_ @ shift) if self.fit_intercept
                            else 0.0)
+        require_finite_coefficients(self.coef_, self.intercept_)
         self.n_iter_ = int(result.nit)
         self.n_bags_ = coded.n_bags
         self.bag_sizes_ = coded.sums(weights)

@@ -191,3 +191,12 @@ def test_glm_sklearn_common_checks_with_singleton_bags(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BagsMissingWarning)
         check(estimator)
+
+
+def test_subnormal_column_gives_a_clear_error_not_infinite_coefficients():
+    """Found by hypothesis: a column of one subnormal value and zeros made the Poisson fit
+    return coef -inf, intercept +inf and NaN predictions without a word."""
+    X = np.array([[2.22507386e-309], [0.0], [0.0]])
+    with pytest.raises(ValueError, match="overflow float64"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        AggregateGLMRegressor(family="poisson", rho=0.5).fit(X, np.array([0.0, 1.0, 2.0]))
