@@ -74,3 +74,19 @@ def test_exp_into_edge_arguments_equal_numpy_exactly():
     assert np.array_equal(got[~np.isfinite(want)], want[~np.isfinite(want)], equal_nan=True)
     normal = np.isfinite(want) & ~subnormal_or_zero
     assert np.max(np.abs(got[normal] - want[normal]) / want[normal]) <= 3 * np.finfo(float).eps
+
+
+def test_lazy_kernels_pickle_by_reference_and_expose_the_dispatcher():
+    import pickle
+
+    assert pickle.loads(pickle.dumps(common.log1pexp)) is common.log1pexp
+    common.log1pexp(0.5)
+    assert common.log1pexp.signatures  # forwarded to numba's dispatcher once compiled
+    assert common.log1pexp.__name__ == "log1pexp" and common.log1pexp.__doc__
+
+
+def test_njit_refuses_parallel_and_fastmath():
+    from statlogit.kernels._numba import njit
+
+    with pytest.raises(ValueError, match="parallel/fastmath"):
+        njit(parallel=True)

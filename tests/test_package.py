@@ -45,3 +45,12 @@ def test_import_statlogit_loads_no_family_and_no_heavy_dependency():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_importing_a_family_defers_numba_to_the_first_fit():
+    code = ("import sys; from statlogit import (PrestoClassifier, CheckeredClassifier, "
+            "AggregateClassifier, R3D, sobol_indices, SketchedLinearRegression); "
+            "print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
