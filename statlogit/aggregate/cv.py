@@ -9,7 +9,6 @@ estimate the instance-level test error without any instance response
 import numbers
 
 import numpy as np
-from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
 from statlogit._validation import as_float_array
@@ -187,6 +186,9 @@ class AggregateRegressorCV(AggregateInferenceMixin, _AggregateBase):
         return np.array([_check_rho(r, "rhos") for r in rhos])
 
     def _splitter(self):
+        # imported here: sklearn.model_selection would add a fifth to every family import
+        from sklearn.model_selection import GroupKFold
+
         cv = self.cv
         if cv is None or (isinstance(cv, numbers.Integral) and not isinstance(cv, bool)):
             n_splits = 5 if cv is None else int(cv)

@@ -4,7 +4,6 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils.validation import check_is_fitted
 
 from statlogit._validation import check_scalar
@@ -246,6 +245,9 @@ class PrestoClassifierCV(OrdinalPredictorMixin, PlotMixin, ClassifierMixin, Base
         return list(runs)
 
     def _splitter(self, codes):
+        # imported here: sklearn.model_selection would add a fifth to every family import
+        from sklearn.model_selection import StratifiedKFold, check_cv
+
         if isinstance(self.cv, numbers.Integral):
             folds = check_scalar(self.cv, name="cv", lower=2, integer=True)
             smallest = int(np.bincount(codes).min())
