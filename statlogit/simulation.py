@@ -435,9 +435,9 @@ def summarize(frame, by=None, metrics=None):
     groups = values.groupby([frame[c] for c in by], sort=False, dropna=False) if by \
         else values.groupby(np.zeros(len(frame)), sort=False)
     mean, sd, count = groups.mean(), groups.std(ddof=1), groups.count()
-    out = pd.DataFrame(index=mean.index)
+    columns = {}
     for m in metrics:
-        out[f"{m}_mean"] = mean[m]
-        out[f"{m}_mcse"] = sd[m] / np.sqrt(count[m])
-        out[f"{m}_count"] = count[m].astype(int)
-    return out.reset_index(drop=not by)
+        columns[f"{m}_mean"] = mean[m]
+        columns[f"{m}_mcse"] = sd[m] / np.sqrt(count[m])
+        columns[f"{m}_count"] = count[m].astype(int)
+    return pd.DataFrame(columns, index=mean.index).reset_index(drop=not by)

@@ -1,5 +1,7 @@
 """The Monte Carlo engine: identical frames for any number of workers and backend."""
 
+import warnings
+
 import joblib
 import numpy as np
 import pandas as pd
@@ -80,7 +82,6 @@ import re  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import textwrap  # noqa: E402
-import warnings  # noqa: E402
 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -313,3 +314,11 @@ def test_a_slow_first_replication_does_not_send_a_toy_study_to_the_workers():
 def test_metrics_may_not_overwrite_grid_or_engine_columns(name):
     with pytest.raises(ValueError, match=rf"func returned metrics named \['{name}'\]"):
         monte_carlo(lambda rng, n: {name: 1.0}, 2, grid={"n": [1]})
+
+
+def test_summarize_hundreds_of_metrics_without_a_pandas_warning():
+    frame = pd.DataFrame({"rep": range(4), **{f"m{j}": np.arange(4.0) * j for j in range(300)}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = summarize(frame)
+    assert table.shape == (1, 900) and table["m7_mean"].iloc[0] == pytest.approx(10.5)
