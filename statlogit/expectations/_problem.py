@@ -61,7 +61,11 @@ class ExpectationProblem:
         squares and variances would overflow or underflow; estimators multiply their
         results back (:meth:`BaseExpectations._unscale`).
         """
-        values = self.evaluator(X, on_error=self._list_hint)
+        return self.accept(self.evaluator(X, on_error=self._list_hint))
+
+    def accept(self, values):
+        """Scale, check and broadcast integrand values (n, k) computed elsewhere (the
+        second half of :meth:`evaluate`)."""
         if self.scale is None:
             self.scale = _power_of_two_scale(values)
         if self.scale != 1.0:

@@ -80,6 +80,7 @@ class PickFreezeDesign:
         self.centre = self.scale = None
         self.n_outputs = None
         self.first_call_runs = None
+        self.n_runs = 0
 
     @property
     def runs_per_point(self):
@@ -102,12 +103,21 @@ class PickFreezeDesign:
         return np.vstack(blocks)
 
     def __call__(self, U):
-        n = U.shape[0]
-        y = self.evaluator(self.runs(U))
-        y = y.reshape(self.runs_per_point, n, y.shape[1])
+        """Integrands of every output at the design points U (n, 2d)."""
+        return self.integrands(self.outputs([U])[0])
+
+    def outputs(self, designs):
+        """Centred, scaled model runs (blocks, n, s) at each array of design points in
+        ``designs``, from one call of the evaluator on all their runs."""
+        sizes = [U.shape[0] for U in designs]
+        y = self.evaluator(np.vstack([self.runs(U) for U in designs]))
+        self.n_runs += y.shape[0]
+        stops = np.cumsum([self.runs_per_point * n for n in sizes])
+        blocks = [part.reshape(self.runs_per_point, n, y.shape[1]) for part, n in
+                  zip(np.split(y, stops[:-1]), sizes, strict=True)]
         if self.centre is None:
-            self._calibrate(y)
-        return self.integrands((y - self.centre) / self.scale)
+            self._calibrate(blocks[0])
+        return [(part - self.centre) / self.scale for part in blocks]
 
     def _calibrate(self, y):
         self.n_outputs = y.shape[2]
