@@ -10,10 +10,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from statlogit._validation import check_scalar
 from statlogit.expectations._evaluation import Evaluator
-from statlogit.expectations._gaussian_kernels import gaussian_logpdf
+from statlogit.expectations._gaussian_kernels import gaussian_logpdf, logsumexp_rows
 from statlogit.expectations.laws import as_law, lognormal_scale_stack
 from statlogit.inference import conf_int_frame, summary_from_table, wald_table
-from statlogit.kernels.common import logsumexp_rows
 
 
 class ExpectationProblem:

@@ -8,12 +8,12 @@ from scipy import special
 from statlogit.expectations._gaussian_kernels import (
     gaussian_logpdf,
     gaussian_mixture_logpdf,
+    logsumexp_rows,
 )
 from statlogit.expectations._weight_kernels import (
     control_variate_residuals,
     sampler_ratios,
 )
-from statlogit.kernels.common import logsumexp_rows
 
 
 @dataclass
