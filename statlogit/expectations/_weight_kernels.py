@@ -46,9 +46,10 @@ def alpha_coefficients(values, log_abs_target, log_g, shift, log_weights, beta):
         - \beta_p g_p(x_i)}{e^{m_i}}\Bigr)^2 ,
 
     the sum taken after dividing every term by the row's largest magnitude
-    :math:`e^{t_i}` (each term one exponential of its log, at most :math:`e^0`), so
-    nothing overflows or underflows before the square. numpy, vectorised over the
-    points (numpy's SIMD exponential is as fast as a loop).
+    :math:`e^{t_i}`, so nothing overflows or underflows before the square. The
+    :math:`\beta_p g_p` terms reuse :math:`G_{ip}` times :math:`e^{-t_i}` when both are
+    safely representable (one exponential per term otherwise). numpy, vectorised over
+    the points, in place.
 
     Parameters
     ----------
@@ -68,12 +69,70 @@ def alpha_coefficients(values, log_abs_target, log_g, shift, log_weights, beta):
         :math:`G` transposed (component-major, as :func:`alpha_objective` takes it).
     log_s : ndarray of shape (n,)
     """
+    # few large temporaries (a fresh (n, P) array costs more than a pass over it)
     args = log_g - shift[:, None]
-    G_t = np.exp(np.ascontiguousarray(args.T))
-    used = np.flatnonzero(log_weights > -np.inf)
+    G_t = np.empty((args.shape[1], args.shape[0]))
+    np.exp(args.T, out=G_t)
     log_s = np.full(values.shape[0], -np.inf)
+    used = np.flatnonzero(log_weights > -np.inf)
     if used.size == 0:
         return G_t, log_s
+    if used.size < log_weights.size:  # zero weights: leave their terms out
+        args, values, log_abs_target = args[:, used], values[:, used], log_abs_target[
+            :, used]
+        beta, log_weights = beta[used], log_weights[used]
+        g = G_t[used].T
+    else:
+        g = G_t.T
+    with np.errstate(divide="ignore"):
+        log_abs_beta = np.log(np.abs(beta))
+    # beta_p g_p e^{-t} from g where both are safely representable, else from logs
+    fine = np.min(args, axis=1, where=beta != 0.0, initial=np.inf) > -700.0
+    args += log_abs_beta  # now log|beta_p g_p| - m
+    residual = log_abs_target - shift[:, None]
+    top = np.maximum(residual.max(axis=1), args.max(axis=1))
+    finite = top > -np.inf
+    top[~finite] = 0.0
+    residual -= top[:, None]
+    np.exp(residual, out=residual)
+    np.copysign(residual, values, out=residual)  # sign of phi (0 where phi is 0)
+    if np.all(fine & (np.abs(top) < 700.0)):
+        np.multiply(g, beta * np.exp(-top)[:, None], out=args)
+    else:
+        args -= top[:, None]
+        np.exp(args, out=args)
+        args *= np.sign(beta)
+    residual -= args
+    residual *= residual
+    acc = residual @ np.exp(log_weights)
+    with np.errstate(divide="ignore"):
+        log_s[finite] = 2.0 * top[finite] + np.log(acc[finite])
+    return G_t, log_s
+    with np.errstate(divide="ignore"):
+        log_abs_beta = np.log(np.abs(beta))
+    log_b = args + log_abs_beta
+    residual = log_abs_target - shift[:, None]
+    top = np.maximum(residual.max(axis=1), log_b.max(axis=1))
+    finite = top > -np.inf
+    top[~finite] = 0.0
+    residual -= top[:, None]
+    np.exp(residual, out=residual)
+    np.copysign(residual, values, out=residual)  # sign of phi (0 where phi is 0)
+    # beta_p g_p e^{-t}: from g where that is safely representable, else one
+    # exponential per term
+    safe = (np.abs(top) < 700.0) & (np.min(args, axis=1, where=beta != 0.0,
+                                            initial=np.inf) > -700.0)
+    if safe.all():
+        fast = g[:, used] if used.size < g.shape[1] else g
+        residual -= fast * (beta * np.exp(-top)[:, None])
+    else:
+        log_b -= top[:, None]
+        residual -= np.sign(beta) * np.exp(log_b)
+    residual *= residual
+    acc = residual @ np.exp(log_weights)
+    with np.errstate(divide="ignore"):
+        log_s[finite] = 2.0 * top[finite] + np.log(acc[finite])
+    return np.ascontiguousarray(g.T), log_s
     with np.errstate(divide="ignore"):
         log_abs_beta = np.log(np.abs(beta[used]))
     log_target = log_abs_target[:, used] - shift[:, None]
