@@ -7,6 +7,7 @@ from scipy import special, stats
 
 from statlogit.expectations._evaluation import Evaluator
 from statlogit.expectations._problem import check_alpha
+from statlogit.expectations._rqmc import fit_rqmc
 from statlogit.expectations._sobol_design import PickFreezeDesign, Ratio
 from statlogit.expectations._sobol_runs import fit_per_output
 from statlogit.expectations.adaptive import MultipleExpectations
@@ -22,7 +23,7 @@ ORDER_NAMES = {"first": "first_order", "total": "total_order", "second": "second
 def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
                   second_order=False, method="iscv", names=None, n_jobs=None,
                   batch_size=None, random_state=None, multi_output="per-output",
-                  **options):
+                  sampling="random", n_replicates=16, **options):
     r"""Sobol' indices of independent inputs by pick-freeze.
 
     With X, X' independent copies of the input, :math:`X^{(i)}` equal to X' except for
@@ -45,6 +46,15 @@ def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
     * ``method="saltelli"``: plain Monte Carlo with Saltelli et al.'s (2010) first-order
       numerator :math:`E[f(X)(f(X^{(i)}) - f(X'))]` and
       :math:`V = E[(f(X) - f(X'))^2]/2` (no cancellation for small indices).
+    * ``sampling="rqmc"`` (with ``"saltelli"`` or ``"pick-freeze"``): the design
+      points are the normal scores of ``n_replicates`` independently scrambled Sobol'
+      sequences of ``budget / n_replicates`` points (a power of two) instead of
+      random points; each replicate's estimates are unbiased and independent of the
+      others', so the standard errors come from the spread between replicates (R - 1
+      degrees of freedom; :meth:`SobolResult.conf_int` uses Student-t quantiles).
+      Less accurate than one scrambled sequence of ``budget`` points (as SALib and
+      scipy use), whose error cannot be estimated from its own sample, more accurate
+      than random points on smooth models.
     * ``method="iscv"``: the expectations by adaptive importance sampling with control
       variates (:class:`MultipleExpectations`, ``weights="absolute"``; the paper's full
       covariances when each adaptive batch has at least 10 points per covariance
@@ -109,6 +119,11 @@ def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
         For ``method="iscv"`` and a model with several outputs: one adaptive run per
         output (default) or one for all (see above). The Monte Carlo methods always
         share one sample.
+    sampling : {"random", "rqmc"}
+        Random design points, or randomised quasi-Monte Carlo (see above; Monte
+        Carlo methods only).
+    n_replicates : int
+        Independent scramblings with ``sampling="rqmc"`` (at least 2).
     **options
         Passed to :class:`MultipleExpectations` (``method="iscv"`` only).
 
@@ -122,6 +137,11 @@ def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
                          f"{multi_output!r}.")
     if options and method != "iscv":
         raise ValueError(f"options {sorted(options)} only apply to method='iscv'.")
+    if sampling not in ("random", "rqmc"):
+        raise ValueError(f"sampling must be 'random' or 'rqmc'; got {sampling!r}.")
+    if sampling == "rqmc" and method == "iscv":
+        raise ValueError("sampling='rqmc' applies to method='saltelli' or "
+                         "'pick-freeze' (aISCV draws from its adaptive mixtures).")
     law, input_names = as_independent_inputs(inputs, names)
     d = law.dim
     evaluator = Evaluator(model, n_jobs=n_jobs, batch_size=batch_size, name="model")
@@ -135,7 +155,11 @@ def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
     # the model runs inside it go to joblib
     if method == "iscv":
         options = {**_iscv_defaults(budget, 2 * d, options), **options, "n_jobs": 1}
-    if method == "iscv" and multi_output == "per-output":
+    df = None
+    if sampling == "rqmc":
+        estimator = None
+        E, cov_E, df = fit_rqmc(design, budget, n_replicates, random_state)
+    elif method == "iscv" and multi_output == "per-output":
         estimator, E, cov_E = fit_per_output(design, budget, options, random_state)
         if len(estimator) == 1:
             estimator = estimator[0]
@@ -149,8 +173,10 @@ def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
         estimator.fit(design, standard)
         E, cov_E = estimator.estimates_, estimator.covariance_
     output_names = _output_names(evaluator.output_names, design.n_outputs)
-    return SobolResult._from_fit(E, cov_E, estimator, design, orders, input_names,
-                                 output_names, method)
+    result = SobolResult._from_fit(E, cov_E, estimator, design, orders, input_names,
+                                   output_names, method)
+    result.df = df
+    return result
 
 
 def _iscv_defaults(budget, dim, options):
@@ -270,6 +296,9 @@ class SobolResult:
         ``"iscv"`` with one run per output (see :func:`sobol_indices`).
     n_design_points : int
         ``n_model_runs / runs_per_point``.
+    df : int or None
+        Degrees of freedom of the standard errors (``n_replicates - 1`` with
+        ``sampling="rqmc"``; None: normal approximation).
     method : str
     output_variances : pandas.Series
         The estimated variance of each output (the denominators; ``inf`` beyond
@@ -371,7 +400,10 @@ class SobolResult:
         """
         alpha = check_alpha(alpha)
         rows = self._rows(order)
-        half = special.ndtri(1.0 - alpha / 2.0) * rows["std_error"].to_numpy()
+        df = getattr(self, "df", None)
+        quantile = (special.ndtri(1.0 - alpha / 2.0) if df is None else
+                    special.stdtrit(df, 1.0 - alpha / 2.0))
+        half = quantile * rows["std_error"].to_numpy()
         est = rows["estimate"].to_numpy()
         return pd.DataFrame({"lower": est - half, "upper": est + half},
                             index=self._index(rows, order))
@@ -385,12 +417,17 @@ class SobolResult:
                               f"{1 - alpha / 2:g}]": ci["upper"].to_numpy()},
                              index=[" ".join(map(str, key)) for key in ci.index])
         info = {"Method": self.method, "Model runs": self.n_model_runs}
+        if getattr(self, "df", None) is not None:
+            info["Sampling"] = f"RQMC, {self.df + 1} replicates"
         if getattr(self, "n_design_points", None) is not None:
             info["Design points"] = self.n_design_points
         title = "Shapley effects" if self.method == "shapley" else "Sobol' indices"
         note = ("Standard errors: spread over the random orders, delta method for V."
                 if self.method == "shapley" else
                 "Standard errors: delta method on the expectations' covariance.")
+        if getattr(self, "df", None) is not None:
+            note += (f" Covariance from {self.df + 1} scrambled Sobol' replicates; "
+                     f"Student-t intervals with {self.df} degrees of freedom.")
         return summary_from_table(table, title=title, info=info, notes=[note])
 
     def plot(self, ax=None, alpha=0.05, output=None):

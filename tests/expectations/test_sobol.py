@@ -231,3 +231,46 @@ def test_joint_iscv_shares_one_sample_and_agrees_within_error():
                                      separate.table_["std_error"]) + 1e-3)
     with pytest.raises(ValueError, match="multi_output"):
         sobol_indices(_two_outputs, UNIFORM, 3000, multi_output="shared")
+
+
+def test_rqmc_replicates_and_their_errors():
+    """sampling="rqmc": one model call for all replicates, results labelled like the
+    others, Student-t intervals, identical for any n_jobs, per-output equality, and
+    errors naming what to change."""
+    calls = []
+
+    def model(X):
+        calls.append(X.shape[0])
+        return _two_outputs(X)
+
+    res = sobol_indices(model, UNIFORM, 1024, method="saltelli", sampling="rqmc",
+                        n_replicates=8, random_state=3)
+    assert calls == [1024 * 5] and res.df == 7 and res.n_design_points == 1024
+    first, total, _ = ishigami_indices()
+    se = res.std_errors_["y0"]
+    assert np.all(np.abs(res.first_order["y0"].to_numpy() - first)
+                  < 5 * se["first"].to_numpy() + 1e-3)
+    ci = res.conf_int(0.05, order="total")
+    half = (ci["upper"] - ci["lower"]).to_numpy() / 2
+    np.testing.assert_allclose(half, stats.t.ppf(0.975, 7)
+                               * res.std_errors_.loc["total"].to_numpy().T.ravel(),
+                               rtol=1e-12)
+    assert "Student-t" in res.summary().as_text()
+    alone = sobol_indices(lambda X: _two_outputs(X)[:, 1], UNIFORM, 1024,
+                          method="saltelli", sampling="rqmc", n_replicates=8,
+                          random_state=3)
+    mine = res.table_[res.table_["output"] == "y1"]
+    np.testing.assert_allclose(mine["estimate"], alone.table_["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(mine["std_error"], alone.table_["std_error"],
+                               rtol=1e-12)
+    parallel = sobol_indices(model, UNIFORM, 1024, method="saltelli", sampling="rqmc",
+                             n_replicates=8, random_state=3, n_jobs=2, batch_size=900)
+    pd.testing.assert_frame_equal(res.table_, parallel.table_, check_exact=True)
+    for kwargs, message in (({"budget": 1000}, "power of two.*budget=512 or 1024"),
+                            ({"n_replicates": 1}, "n_replicates"),
+                            ({"method": "iscv"}, "saltelli"),
+                            ({"sampling": "sobol"}, "sampling")):
+        arguments = {"budget": 1024, "method": "saltelli", "sampling": "rqmc", **kwargs}
+        budget = arguments.pop("budget")
+        with pytest.raises(ValueError, match=message):
+            sobol_indices(ishigami, UNIFORM, budget, **arguments)

@@ -80,3 +80,28 @@ def test_aggregated_standard_errors_of_per_output_iscv_runs():
                             (v1 + v2)])
     np.testing.assert_array_less(np.abs(est.mean(axis=0) - truth),
                                  4 * spread / np.sqrt(len(runs)))
+
+
+@pytest.mark.parametrize("method", ["pick-freeze", "saltelli"])
+@pytest.mark.parametrize("case", ["ishigami", "G"])
+def test_rqmc_standard_errors_match_the_spread(case, method):
+    """sampling="rqmc": 16 scrambled Sobol' replicates; the standard errors (from the
+    spread between replicates) match the spread over repetitions within 25 %, the
+    mean is the truth, and the Student-t intervals cover at about their level."""
+    model, marginals, truth, n_reps = CASES[case]
+    truth = truth()
+    seeds = np.random.SeedSequence(99).spawn(n_reps)
+    runs = [sobol_indices(model, marginals, 2048, second_order=True, method=method,
+                          sampling="rqmc", random_state=np.random.default_rng(s))
+            for s in seeds]
+    est = np.array([r.table_["estimate"].to_numpy() for r in runs])
+    se = np.array([r.table_["std_error"].to_numpy() for r in runs])
+    spread = est.std(axis=0, ddof=1)
+    reported = np.sqrt(np.mean(se**2, axis=0))
+    np.testing.assert_array_less(np.abs(reported / spread - 1), 0.25)
+    np.testing.assert_array_less(np.abs(est.mean(axis=0) - truth),
+                                 4 * spread / np.sqrt(n_reps))
+    covered = np.mean([((r.conf_int(order=None)["lower"].to_numpy() <= truth)
+                        & (truth <= r.conf_int(order=None)["upper"].to_numpy()))
+                       for r in runs])
+    assert abs(covered - 0.95) < 0.03
