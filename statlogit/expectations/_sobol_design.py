@@ -89,8 +89,11 @@ class PickFreezeDesign:
     def runs(self, U):
         """The stacked model inputs, block after block, shape (runs_per_point * n, d)."""
         d = self.d
-        x = self.inputs.from_normal(U[:, :d])
-        xp = self.inputs.from_normal(U[:, d:])
+        return self._runs(self.inputs.from_normal(U[:, :d]),
+                          self.inputs.from_normal(U[:, d:]))
+
+    def _runs(self, x, xp):
+        d = self.d
         blocks = [x, xp] if self.prime else [x]
         for i in range(d):
             hybrid = xp.copy()
@@ -110,7 +113,12 @@ class PickFreezeDesign:
         """Centred, scaled model runs (blocks, n, s) at each array of design points in
         ``designs``, from one call of the evaluator on all their runs."""
         sizes = [U.shape[0] for U in designs]
-        y = self.evaluator(np.vstack([self.runs(U) for U in designs]))
+        cuts = np.cumsum(sizes)[:-1]
+        stacked = np.vstack(designs)  # one transformation for all (elementwise)
+        x = np.split(self.inputs.from_normal(stacked[:, :self.d]), cuts)
+        xp = np.split(self.inputs.from_normal(stacked[:, self.d:]), cuts)
+        y = self.evaluator(np.vstack([self._runs(*pair) for pair in zip(x, xp,
+                                                                         strict=True)]))
         self.n_runs += y.shape[0]
         stops = np.cumsum([self.runs_per_point * n for n in sizes])
         blocks = [part.reshape(self.runs_per_point, n, y.shape[1]) for part, n in

@@ -288,9 +288,10 @@ class SobolResult:
     expectations : ndarray
         The estimated expectations (of the model output centred and scaled once, which
         leaves the indices unchanged).
-    estimator : MultipleExpectations, MonteCarloExpectations or list
+    estimator : MultipleExpectations, MonteCarloExpectations, list or None
         The fitted estimator; with ``method="iscv"``, ``multi_output="per-output"``
-        and several outputs, a list of one MultipleExpectations per output.
+        and several outputs, a list of one MultipleExpectations per output; None with
+        ``sampling="rqmc"``.
     n_model_runs : int
         How many times the model ran: ``budget * runs_per_point``, except for
         ``"iscv"`` with one run per output (see :func:`sobol_indices`).
