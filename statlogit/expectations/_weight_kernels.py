@@ -108,45 +108,6 @@ def alpha_coefficients(values, log_abs_target, log_g, shift, log_weights, beta):
     with np.errstate(divide="ignore"):
         log_s[finite] = 2.0 * top[finite] + np.log(acc[finite])
     return G_t, log_s
-    with np.errstate(divide="ignore"):
-        log_abs_beta = np.log(np.abs(beta))
-    log_b = args + log_abs_beta
-    residual = log_abs_target - shift[:, None]
-    top = np.maximum(residual.max(axis=1), log_b.max(axis=1))
-    finite = top > -np.inf
-    top[~finite] = 0.0
-    residual -= top[:, None]
-    np.exp(residual, out=residual)
-    np.copysign(residual, values, out=residual)  # sign of phi (0 where phi is 0)
-    # beta_p g_p e^{-t}: from g where that is safely representable, else one
-    # exponential per term
-    safe = (np.abs(top) < 700.0) & (np.min(args, axis=1, where=beta != 0.0,
-                                            initial=np.inf) > -700.0)
-    if safe.all():
-        fast = g[:, used] if used.size < g.shape[1] else g
-        residual -= fast * (beta * np.exp(-top)[:, None])
-    else:
-        log_b -= top[:, None]
-        residual -= np.sign(beta) * np.exp(log_b)
-    residual *= residual
-    acc = residual @ np.exp(log_weights)
-    with np.errstate(divide="ignore"):
-        log_s[finite] = 2.0 * top[finite] + np.log(acc[finite])
-    return np.ascontiguousarray(g.T), log_s
-    with np.errstate(divide="ignore"):
-        log_abs_beta = np.log(np.abs(beta[used]))
-    log_target = log_abs_target[:, used] - shift[:, None]
-    log_b = log_abs_beta + args[:, used]
-    top = np.maximum(log_target.max(axis=1), log_b.max(axis=1))
-    rows = np.flatnonzero(top > -np.inf)
-    top = top[rows, None]
-    target = np.exp(log_target[rows] - top)
-    residual = np.where(values[rows][:, used] > 0.0, target, -target)
-    residual -= np.sign(beta[used]) * np.exp(log_b[rows] - top)
-    acc = (residual * residual) @ np.exp(log_weights[used])
-    with np.errstate(divide="ignore"):
-        log_s[rows] = 2.0 * top[:, 0] + np.log(acc)
-    return G_t, log_s
 
 
 def sampler_ratios(values, log_f, log_g, log_q0, alpha, defensive):
