@@ -7,8 +7,11 @@ Two peers, both run in this process on the same problems:
   deterministic mixture h recomputed from scratch on the whole pool at every step,
   weighted moments per component, and the alpha sub-problem by SLSQP with an analytic
   numpy gradient.
-* ``numpy kernels``: statlogit's own implementation with every numba kernel swapped
-  for a numpy twin (same caching, same Newton solver), which isolates what numba buys.
+* ``numpy kernels``: statlogit's own implementation with every numba kernel (Gaussian
+  log-densities and moments, the alpha objective) swapped for a numpy twin (same
+  caching, same Newton solver), which isolates what numba buys. (The weight kernels are
+  numpy already: numpy's SIMD exponential is as fast as a numba loop there, and they
+  cost no compilation in a fresh process.)
 
 Each problem runs twice: with the paper's stopping rule (the default; where it fires
 depends on the run) and with ``stopping="none"`` (the whole adaptive budget, so both
@@ -211,50 +214,6 @@ def _np_weighted_moments(X, W, diag_only):
     return means, covs
 
 
-def _np_cross_entropy_weights(values, log_abs_target, log_h):
-    log_c = np.where(values > 0, log_abs_target - log_h[:, None], -np.inf)
-    return np.exp(log_c - log_c.max(axis=0))
-
-
-def _np_alpha_coefficients(values, log_abs_target, log_g, shift, log_weights, beta):
-    with np.errstate(divide="ignore"):
-        log_a = log_abs_target - shift[:, None]
-        log_b = np.log(np.abs(beta)) + log_g - shift[:, None]
-    used = np.isfinite(log_weights)
-    top = np.maximum(log_a[:, used], log_b[:, used]).max(axis=1)
-    r = (np.sign(values) * np.exp(log_a - top[:, None])
-         - np.sign(beta) * np.exp(log_b - top[:, None]))
-    with np.errstate(divide="ignore"):
-        log_s = 2 * top + np.log(np.sum(np.exp(log_weights[used]) * r[:, used] ** 2, 1))
-    return np.exp(log_g - shift[:, None]).T.copy(), log_s
-
-
-def _np_sampler_ratios(values, log_f, log_g, log_q0, alpha, defensive):
-    m = log_g.max(axis=1)
-    if defensive > 0:
-        m = np.maximum(m, log_q0)
-    G = np.exp(log_g - m[:, None])
-    den = (1 - defensive) * (G @ alpha)
-    if defensive > 0:
-        den = den + defensive * np.exp(log_q0 - m)
-    log_s = m + np.log(den)
-    return values * np.exp(log_f - log_s[:, None]), G / den[:, None], log_s
-
-
-def _np_control_variate_residuals(values, log_f, log_g, log_q0, alpha, defensive, beta):
-    y, a, _ = _np_sampler_ratios(values, log_f, log_g, log_q0, alpha, defensive)
-    return y - beta * a
-
-
-def _np_control_variate_fit(y, a):
-    a_centred = a - a.mean(axis=0)
-    var_a = np.sum(a_centred**2, axis=0)
-    cov_ay = np.sum(a_centred * (y - y.mean(axis=0)), axis=0)
-    degenerate = var_a <= 1e-24 * np.maximum(np.sum(a**2, axis=0), 1e-300)
-    beta = np.where(degenerate, y.mean(axis=0), cov_ay / np.where(degenerate, 1.0, var_a))
-    return beta, np.var(y - beta * a, axis=0, ddof=1)
-
-
 def _np_alpha_objective(alpha, c, G_t, b):
     den = alpha @ G_t + b
     return np.sum(c / den), -G_t @ (c / den**2), den
@@ -265,12 +224,7 @@ def numpy_kernels():
     return replaced_kernels(
         gaussian_logpdf=_np_gaussian_logpdf, gaussian_mixture_logpdf=_np_mixture_logpdf,
         weighted_moments=_np_weighted_moments,
-        cross_entropy_weights=_np_cross_entropy_weights,
-        alpha_coefficients=_np_alpha_coefficients, sampler_ratios=_np_sampler_ratios,
-        control_variate_residuals=_np_control_variate_residuals,
-        control_variate_fit=_np_control_variate_fit,
-        inverse_affine_objective=_np_alpha_objective,
-        logsumexp_rows=lambda a: special.logsumexp(a, axis=1))
+        inverse_affine_objective=_np_alpha_objective)
 
 
 def _with_numpy_kernels(fit):

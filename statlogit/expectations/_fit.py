@@ -7,10 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from statlogit.expectations._gaussian_kernels import gaussian_logpdf, weighted_moments
+from statlogit.expectations._gaussian_kernels import (
+    gaussian_logpdf,
+    logsumexp_rows,
+    weighted_moments,
+)
 from statlogit.expectations._samplers import Components
 from statlogit.expectations._weight_kernels import alpha_coefficients
-from statlogit.kernels.common import logsumexp_rows
 from statlogit.solvers.simplex_newton import minimize_inverse_affine
 
 ALPHA_FLOOR = 9e-12

@@ -1,4 +1,4 @@
-r"""numba kernels of aISCV, Gaussian part: log-densities and weighted moments.
+r"""Kernels of aISCV, Gaussian part: log-densities and weighted moments.
 
 What dominates a run is a handful of passes over (points x components) arrays:
 Gaussian log-densities of many points under many components (also those of the input
@@ -17,7 +17,6 @@ import math
 import numpy as np
 
 from statlogit.kernels._numba import njit
-from statlogit.kernels.common import logsumexp_rows
 
 LOG_2PI = math.log(2.0 * math.pi)
 BLOCK = 256
@@ -60,6 +59,17 @@ def _block_quadratic(XT, size, mean, inv_chol, diff, z, sq):
 
 
 SPREAD_MAX = 1e4
+
+
+def logsumexp_rows(a):
+    r"""Row-wise :math:`\log \sum_j e^{a_{ij}}`, shifted by the row maximum (a row of
+    all ``-inf`` gives ``-inf``). numpy: the family's calls are on (points x few
+    columns) arrays, where it is about as fast as the shared numba kernel and needs no
+    compilation."""
+    top = a.max(axis=1)
+    shift = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.log(np.exp(a - shift[:, None]).sum(axis=1)) + shift
 
 
 def gaussian_logpdf(X, means, chols, slope=None):
@@ -269,49 +279,23 @@ def weighted_moments(X, W, diag_only):
     return centre + offsets, covs
 
 
-@njit
 def weighted_moments_centred(X, W, diag_only):
     r""":func:`weighted_moments` from a centred second pass (no cancellation however
-    far the components lie from each other), same arguments and results. The loops run
-    over components innermost, along the rows of W.
+    far the components lie from each other), same arguments and results: per column
+    one product :math:`(W_k\odot D_k)^\top D_k` with :math:`D_k = X - \mu_k`.
     """
-    n, d = X.shape
-    n_comp = W.shape[1]
-    totals = np.zeros(n_comp)
-    means_t = np.zeros((d, n_comp))
-    for i in range(n):
-        for k in range(n_comp):
-            totals[k] += W[i, k]
-        for r in range(d):
-            x = X[i, r]
-            for k in range(n_comp):
-                means_t[r, k] += W[i, k] * x
-    for r in range(d):
-        for k in range(n_comp):
-            means_t[r, k] /= totals[k]
-    sums = np.zeros((d, d, n_comp))
-    diff = np.empty((d, n_comp))
-    weighted = np.empty(n_comp)
-    for i in range(n):
-        for r in range(d):
-            x = X[i, r]
-            for k in range(n_comp):
-                diff[r, k] = x - means_t[r, k]
-        for r in range(d):
-            for k in range(n_comp):
-                weighted[k] = W[i, k] * diff[r, k]
-            for s in range(r + 1):
-                if diag_only and s != r:
-                    continue
-                for k in range(n_comp):
-                    sums[r, s, k] += weighted[k] * diff[s, k]
-    covs = np.zeros((n_comp, d, d))
-    for k in range(n_comp):
-        for r in range(d):
-            for s in range(r + 1):
-                covs[k, r, s] = sums[r, s, k] / totals[k]
-                covs[k, s, r] = covs[k, r, s]
-    return means_t.T.copy(), covs
+    totals = W.sum(axis=0)
+    means = (W.T @ X) / totals[:, None]
+    d = X.shape[1]
+    covs = np.zeros((W.shape[1], d, d))
+    for k in range(W.shape[1]):
+        centred = X - means[k]
+        if diag_only:
+            covs[k] = np.diag((W[:, k] @ centred**2) / totals[k])
+        else:
+            cov = (centred.T * W[:, k]) @ centred / totals[k]
+            covs[k] = 0.5 * (cov + cov.T)
+    return means, covs
 
 
 @njit

@@ -10,10 +10,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from statlogit._validation import check_scalar
 from statlogit.expectations._evaluation import Evaluator
-from statlogit.expectations._gaussian_kernels import gaussian_logpdf
+from statlogit.expectations._gaussian_kernels import gaussian_logpdf, logsumexp_rows
 from statlogit.expectations.laws import as_law, lognormal_scale_stack
 from statlogit.inference import conf_int_frame, summary_from_table, wald_table
-from statlogit.kernels.common import logsumexp_rows
 
 
 class ExpectationProblem:
@@ -61,7 +60,11 @@ class ExpectationProblem:
         squares and variances would overflow or underflow; estimators multiply their
         results back (:meth:`BaseExpectations._unscale`).
         """
-        values = self.evaluator(X, on_error=self._list_hint)
+        return self.accept(self.evaluator(X, on_error=self._list_hint))
+
+    def accept(self, values):
+        """Scale, check and broadcast integrand values (n, k) computed elsewhere (the
+        second half of :meth:`evaluate`)."""
         if self.scale is None:
             self.scale = _power_of_two_scale(values)
         if self.scale != 1.0:

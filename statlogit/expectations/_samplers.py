@@ -8,12 +8,12 @@ from scipy import special
 from statlogit.expectations._gaussian_kernels import (
     gaussian_logpdf,
     gaussian_mixture_logpdf,
+    logsumexp_rows,
 )
 from statlogit.expectations._weight_kernels import (
     control_variate_residuals,
     sampler_ratios,
 )
-from statlogit.kernels.common import logsumexp_rows
 
 
 @dataclass
@@ -84,6 +84,26 @@ class Sampler:
             z = rng.standard_normal((counts[k], d))
             blocks.append(comps.means[k] + z @ comps.chols[k].T)
         return np.ascontiguousarray(np.vstack(blocks))
+
+    def sample_paired(self, size, normal_rng, uniform_rng):
+        r"""Draw ``size`` points, point i from its own random numbers only: a normal
+        vector :math:`z_i` (row i of one ``normal_rng`` draw) and a uniform
+        :math:`u_i` choosing the component; :math:`X_i = z_i` from :math:`q_0`,
+        which must be the standard normal law, else :math:`\mu_c + L_c z_i`. Two
+        samplers fed streams in the same state get pairs
+        :math:`(X_i, X'_i)` that are independent over i (common random numbers)."""
+        comps = self.components
+        z = normal_rng.standard_normal((size, comps.means.shape[1]))
+        u = uniform_rng.random(size)
+        probs = np.concatenate([[self.defensive], (1.0 - self.defensive) * np.repeat(
+            self.alpha, comps.per_part) * np.exp(comps.log_pi)])
+        edges = np.cumsum(probs) / probs.sum()
+        which = np.minimum(np.searchsorted(edges, u, side="right"), probs.size - 1)
+        X = z.copy()
+        for k in np.unique(which[which > 0]):
+            rows = which == k
+            X[rows] = comps.means[k - 1] + z[rows] @ comps.chols[k - 1].T
+        return X
 
 
 @dataclass

@@ -80,6 +80,7 @@ class PickFreezeDesign:
         self.centre = self.scale = None
         self.n_outputs = None
         self.first_call_runs = None
+        self.n_runs = 0
 
     @property
     def runs_per_point(self):
@@ -88,8 +89,11 @@ class PickFreezeDesign:
     def runs(self, U):
         """The stacked model inputs, block after block, shape (runs_per_point * n, d)."""
         d = self.d
-        x = self.inputs.from_normal(U[:, :d])
-        xp = self.inputs.from_normal(U[:, d:])
+        return self._runs(self.inputs.from_normal(U[:, :d]),
+                          self.inputs.from_normal(U[:, d:]))
+
+    def _runs(self, x, xp):
+        d = self.d
         blocks = [x, xp] if self.prime else [x]
         for i in range(d):
             hybrid = xp.copy()
@@ -102,12 +106,26 @@ class PickFreezeDesign:
         return np.vstack(blocks)
 
     def __call__(self, U):
-        n = U.shape[0]
-        y = self.evaluator(self.runs(U))
-        y = y.reshape(self.runs_per_point, n, y.shape[1])
+        """Integrands of every output at the design points U (n, 2d)."""
+        return self.integrands(self.outputs([U])[0])
+
+    def outputs(self, designs):
+        """Centred, scaled model runs (blocks, n, s) at each array of design points in
+        ``designs``, from one call of the evaluator on all their runs."""
+        sizes = [U.shape[0] for U in designs]
+        cuts = np.cumsum(sizes)[:-1]
+        stacked = np.vstack(designs)  # one transformation for all (elementwise)
+        x = np.split(self.inputs.from_normal(stacked[:, :self.d]), cuts)
+        xp = np.split(self.inputs.from_normal(stacked[:, self.d:]), cuts)
+        y = self.evaluator(np.vstack([self._runs(*pair) for pair in zip(x, xp,
+                                                                         strict=True)]))
+        self.n_runs += y.shape[0]
+        stops = np.cumsum([self.runs_per_point * n for n in sizes])
+        blocks = [part.reshape(self.runs_per_point, n, y.shape[1]) for part, n in
+                  zip(np.split(y, stops[:-1]), sizes, strict=True)]
         if self.centre is None:
-            self._calibrate(y)
-        return self.integrands((y - self.centre) / self.scale)
+            self._calibrate(blocks[0])
+        return [(part - self.centre) / self.scale for part in blocks]
 
     def _calibrate(self, y):
         self.n_outputs = y.shape[2]

@@ -159,18 +159,43 @@ class MultipleExpectations(BaseExpectations):
         """
         settings = self._check_params()
         problem = ExpectationProblem(func, distribution, self.n_jobs, self.batch_size)
-        rng = resolve_rng(self.random_state)
+        steps = self.fit_steps(problem, resolve_rng(self.random_state), settings)
+        X = next(steps)
+        try:
+            while True:
+                X = steps.send(problem.evaluate(X))
+        except StopIteration:
+            return self
+
+    def fit_steps(self, problem, rng, settings=None, paired=False):
+        """The run as a generator: it yields the points where the integrands are
+        needed and receives their values (``problem.evaluate``, or
+        ``problem.accept`` of values computed elsewhere), so several runs can share
+        their calls of an expensive model; it returns the final stage's centred
+        residuals (M, J).
+
+        ``paired=True``: the final sample is drawn point by point from two streams
+        seeded from ``rng`` before the pilot (:meth:`Sampler.sample_paired`; q_0 must be
+        the standard normal law), so runs started from generators in the same state
+        draw their i-th final point from the same random numbers.
+        """
+        settings = self._check_params() if settings is None else settings
+        final_rngs = None
+        if paired:
+            final_rngs = [np.random.default_rng(seed)
+                          for seed in rng.integers(0, 2**63, size=2)]
         budget, n_adaptive_max, batch = self._budget_split(problem.dim)
-        pool, parts = self._pilot(problem, batch, n_adaptive_max, rng)
+        X = problem.sample_initial(batch, rng)
+        pool, parts = self._pilot(problem, X, (yield X), n_adaptive_max)
         runner = _Adaptation(problem, parts, pool, settings, budget, rng)
         runner.start(self.weights)
         while pool.n + batch <= n_adaptive_max and not runner.stopped:
-            runner.step(batch)
-        self._final_estimate(runner, budget - pool.n, rng)
+            yield from runner.step(batch)
+        residuals = yield from self._final_estimate(runner, budget - pool.n, final_rngs)
         self._store(runner, pool.n, budget)
         self._unscale(problem)
         self.beta_ = self.beta_ * problem.scale
-        return self
+        return residuals
 
     def _check_params(self):
         for name, allowed in (("family", ("gaussian", "gaussian_mixture")),
@@ -203,20 +228,24 @@ class MultipleExpectations(BaseExpectations):
             )
         return budget, n_adaptive_max, batch
 
-    def _pilot(self, problem, size, capacity, rng):
-        X = problem.sample_initial(size, rng)
-        targets = problem.evaluate(X)
+    def _pilot(self, problem, X, targets, capacity):
         parts = Parts.from_pilot(targets, problem.law_index(),
                                  keep_zero=self.zero_targets == "keep")
         pool = Pool(make_batch(problem, parts, X, targets), capacity=capacity,
                     max_stages=self.n_batches)
         return pool, parts
 
-    def _final_estimate(self, runner, size, rng):
-        batch = runner.draw(size, with_q0=runner.settings["defensive"] > 0)
+    def _final_estimate(self, runner, size, final_rngs):
+        with_q0 = runner.settings["defensive"] > 0
+        if final_rngs is None:
+            batch = yield from runner.draw(size, with_q0=with_q0)
+        else:
+            X = runner.sampler.sample_paired(size, *final_rngs)
+            batch = make_batch(runner.problem, runner.parts, X, (yield X), with_q0)
         residuals = runner.parts.combine(runner.sampler.residuals(batch, runner.beta))
         offsets = runner.parts.combine(runner.beta[None, :])[0]
         self._set_results(residuals, offsets)
+        return residuals
 
     def _store(self, runner, n_adaptive, budget):
         comps = runner.sampler.components
@@ -298,7 +327,7 @@ class _Adaptation:
                                 s["defensive"])
         self.alpha = problem.minimize(self.alpha)
         self.sampler = Sampler(comps, self.alpha, s["defensive"])
-        batch = self.draw(size)
+        batch = yield from self.draw(size)
         y, a, log_s = self.sampler.ratios(batch)
         n_prev = pool.n
         pool.add(batch, self.sampler,
@@ -319,9 +348,10 @@ class _Adaptation:
         return fit_gaussians(pool.X, weights, s["diag"])
 
     def draw(self, size, with_q0=True):
-        """A fresh batch from the current sampler."""
+        """A fresh batch from the current sampler (a generator: yields the points,
+        receives the targets there)."""
         X = self.sampler.sample(size, self.rng, self.problem)
-        return make_batch(self.problem, self.parts, X, self.problem.evaluate(X), with_q0)
+        return make_batch(self.problem, self.parts, X, (yield X), with_q0)
 
     def _record(self, before, after):
         self.history.append({

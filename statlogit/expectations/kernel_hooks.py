@@ -1,7 +1,8 @@
 """A documented internal hook: run the family with its numba kernels replaced.
 
 The benchmarks (``benchmarks/bench_expectations.py``) time statlogit's own aISCV with
-every numba kernel swapped for a plain-numpy twin, which isolates what numba buys. They
+every numba kernel swapped for a plain-numpy twin (the weight kernels are numpy
+already), which isolates what numba buys. They
 do it through :func:`replaced_kernels`, the one supported way to reach the kernels from
 outside the family; the module-level names it patches are listed in :data:`KERNELS`.
 Not part of the user API; not thread-safe (it patches module attributes).

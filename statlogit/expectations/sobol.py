@@ -7,7 +7,9 @@ from scipy import special, stats
 
 from statlogit.expectations._evaluation import Evaluator
 from statlogit.expectations._problem import check_alpha
+from statlogit.expectations._rqmc import fit_rqmc
 from statlogit.expectations._sobol_design import PickFreezeDesign, Ratio
+from statlogit.expectations._sobol_runs import fit_per_output
 from statlogit.expectations.adaptive import MultipleExpectations
 from statlogit.expectations.baselines import MonteCarloExpectations
 from statlogit.expectations.laws import GaussianCopula, IndependentMarginals
@@ -20,7 +22,8 @@ ORDER_NAMES = {"first": "first_order", "total": "total_order", "second": "second
 
 def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
                   second_order=False, method="iscv", names=None, n_jobs=None,
-                  batch_size=None, random_state=None, **options):
+                  batch_size=None, random_state=None, multi_output="per-output",
+                  sampling="random", n_replicates=16, **options):
     r"""Sobol' indices of independent inputs by pick-freeze.
 
     With X, X' independent copies of the input, :math:`X^{(i)}` equal to X' except for
@@ -43,6 +46,15 @@ def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
     * ``method="saltelli"``: plain Monte Carlo with Saltelli et al.'s (2010) first-order
       numerator :math:`E[f(X)(f(X^{(i)}) - f(X'))]` and
       :math:`V = E[(f(X) - f(X'))^2]/2` (no cancellation for small indices).
+    * ``sampling="rqmc"`` (with ``"saltelli"`` or ``"pick-freeze"``): the design
+      points are the normal scores of ``n_replicates`` independently scrambled Sobol'
+      sequences of ``budget / n_replicates`` points (a power of two) instead of
+      random points; each replicate's estimates are unbiased and independent of the
+      others', so the standard errors come from the spread between replicates (R - 1
+      degrees of freedom; :meth:`SobolResult.conf_int` uses Student-t quantiles).
+      Less accurate than one scrambled sequence of ``budget`` points (as SALib and
+      scipy use), whose error cannot be estimated from its own sample, more accurate
+      than random points on smooth models.
     * ``method="iscv"``: the expectations by adaptive importance sampling with control
       variates (:class:`MultipleExpectations`, ``weights="absolute"``; the paper's full
       covariances when each adaptive batch has at least 10 points per covariance
@@ -53,10 +65,28 @@ def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
     **Multi-output models** (``model`` returns (n, s)): indices per output, and the
     aggregated indices of Gamboa et al. (2014), :math:`\sum_k V_k S_{i,k} / \sum_k V_k`
     (each output's partial variance summed over the outputs, over the summed
-    variances). With the Monte Carlo methods an output's indices equal those of a run
-    on that output alone with the same ``random_state`` (the same points); with
-    ``"iscv"`` the sampler adapts to every output's integrands jointly, so they agree
-    within standard errors only.
+    variances). An output's indices and standard errors equal those of a run on that
+    output alone with the same ``random_state``, for every method:
+
+    * the Monte Carlo methods use one sample of ``budget`` design points for all
+      outputs (the same points as each one-output run);
+    * ``"iscv"`` with ``multi_output="per-output"`` (default) adapts one sampler per
+      output, each from the same random stream as a one-output run. The pilot (the
+      first :math:`N_k = \lfloor\lfloor N a\rfloor / B\rfloor` points, not adaptive)
+      is the same sample for every output and runs the model once; every later stage
+      gives each output its own points, all outputs' points going to the model in one
+      batched call per stage. ``budget`` is **per output**: the model runs
+      :math:`(N_k + s\,(N - N_k))` times ``runs_per_point`` (``n_model_runs``), about
+      s times a one-output run. The final samples use common random numbers, and the
+      covariance between outputs that the aggregated indices need is estimated from
+      these pairs.
+    * ``"iscv"`` with ``multi_output="joint"``: one adaptive sample of ``budget``
+      points for all outputs (the paper's theme: one sample, many expectations), so
+      the model runs ``budget * runs_per_point`` times whatever s is; the sampler
+      compromises between the outputs' integrands, so an output's indices differ from
+      its one-output run (they agree within standard errors) and are usually less
+      precise than with a sampler of its own. Worth it when model runs are the
+      limit and the outputs are alike (they respond to the same inputs).
 
     **Lists of laws.** ``inputs`` always describes *one* input vector, so a list (or a
     dict name -> law) gives its independent univariate marginals, in order. (In
@@ -85,6 +115,15 @@ def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
         "dask")`` sends them to a dask.distributed cluster); results do not depend on
         either.
     random_state : None, int, SeedSequence or Generator
+    multi_output : {"per-output", "joint"}
+        For ``method="iscv"`` and a model with several outputs: one adaptive run per
+        output (default) or one for all (see above). The Monte Carlo methods always
+        share one sample.
+    sampling : {"random", "rqmc"}
+        Random design points, or randomised quasi-Monte Carlo (see above; Monte
+        Carlo methods only).
+    n_replicates : int
+        Independent scramblings with ``sampling="rqmc"`` (at least 2).
     **options
         Passed to :class:`MultipleExpectations` (``method="iscv"`` only).
 
@@ -93,8 +132,16 @@ def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
     SobolResult
     """
     orders, method = _check_orders(orders, second_order), _check_method(method)
+    if multi_output not in ("per-output", "joint"):
+        raise ValueError("multi_output must be 'per-output' or 'joint'; got "
+                         f"{multi_output!r}.")
     if options and method != "iscv":
         raise ValueError(f"options {sorted(options)} only apply to method='iscv'.")
+    if sampling not in ("random", "rqmc"):
+        raise ValueError(f"sampling must be 'random' or 'rqmc'; got {sampling!r}.")
+    if sampling == "rqmc" and method == "iscv":
+        raise ValueError("sampling='rqmc' applies to method='saltelli' or "
+                         "'pick-freeze' (aISCV draws from its adaptive mixtures).")
     law, input_names = as_independent_inputs(inputs, names)
     d = law.dim
     evaluator = Evaluator(model, n_jobs=n_jobs, batch_size=batch_size, name="model")
@@ -108,15 +155,28 @@ def sobol_indices(model, inputs, budget=20_000, *, orders=("first", "total"),
     # the model runs inside it go to joblib
     if method == "iscv":
         options = {**_iscv_defaults(budget, 2 * d, options), **options, "n_jobs": 1}
-        estimator = MultipleExpectations(budget=budget, random_state=random_state,
-                                         **options)
+    df = None
+    if sampling == "rqmc":
+        estimator = None
+        E, cov_E, df = fit_rqmc(design, budget, n_replicates, random_state)
+    elif method == "iscv" and multi_output == "per-output":
+        estimator, E, cov_E = fit_per_output(design, budget, options, random_state)
+        if len(estimator) == 1:
+            estimator = estimator[0]
     else:
-        estimator = MonteCarloExpectations(budget=budget, random_state=random_state,
-                                           n_jobs=1)
-    estimator.fit(design, standard)
+        if method == "iscv":
+            estimator = MultipleExpectations(budget=budget, random_state=random_state,
+                                             **options)
+        else:
+            estimator = MonteCarloExpectations(budget=budget, random_state=random_state,
+                                               n_jobs=1)
+        estimator.fit(design, standard)
+        E, cov_E = estimator.estimates_, estimator.covariance_
     output_names = _output_names(evaluator.output_names, design.n_outputs)
-    return SobolResult._from_fit(estimator, design, orders, input_names, output_names,
-                                 method)
+    result = SobolResult._from_fit(E, cov_E, estimator, design, orders, input_names,
+                                   output_names, method)
+    result.df = df
+    return result
 
 
 def _iscv_defaults(budget, dim, options):
@@ -228,9 +288,18 @@ class SobolResult:
     expectations : ndarray
         The estimated expectations (of the model output centred and scaled once, which
         leaves the indices unchanged).
-    estimator : MultipleExpectations or MonteCarloExpectations
+    estimator : MultipleExpectations, MonteCarloExpectations, list or None
+        The fitted estimator; with ``method="iscv"``, ``multi_output="per-output"``
+        and several outputs, a list of one MultipleExpectations per output; None with
+        ``sampling="rqmc"``.
     n_model_runs : int
-        ``budget * runs_per_point``.
+        How many times the model ran: ``budget * runs_per_point``, except for
+        ``"iscv"`` with one run per output (see :func:`sobol_indices`).
+    n_design_points : int
+        ``n_model_runs / runs_per_point``.
+    df : int or None
+        Degrees of freedom of the standard errors (``n_replicates - 1`` with
+        ``sampling="rqmc"``; None: normal approximation).
     method : str
     output_variances : pandas.Series
         The estimated variance of each output (the denominators; ``inf`` beyond
@@ -266,8 +335,8 @@ class SobolResult:
                         list(dict.fromkeys(rows["output"]))]
 
     @classmethod
-    def _from_fit(cls, estimator, design, orders, input_names, output_names, method):
-        E, cov_E = estimator.estimates_, estimator.covariance_
+    def _from_fit(cls, E, cov_E, estimator, design, orders, input_names, output_names,
+                  method):
         per_output = [design.ratios(k) for k in range(design.n_outputs)]
         groups = list(zip(output_names, per_output, strict=True))
         if len(groups) > 1:
@@ -296,8 +365,8 @@ class SobolResult:
         cov = jac @ cov_E @ jac.T
         table = pd.DataFrame(rows)
         table["std_error"] = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-        n_runs = int(estimator.n_evaluations_) * design.runs_per_point
-        result = cls(table, cov, E, estimator, n_runs, method)
+        result = cls(table, cov, E, estimator, design.n_runs, method)
+        result.n_design_points = design.n_runs // design.runs_per_point
         result.output_variances = pd.Series(variances, index=output_names,
                                             name="variance")
         return result
@@ -332,7 +401,10 @@ class SobolResult:
         """
         alpha = check_alpha(alpha)
         rows = self._rows(order)
-        half = special.ndtri(1.0 - alpha / 2.0) * rows["std_error"].to_numpy()
+        df = getattr(self, "df", None)
+        quantile = (special.ndtri(1.0 - alpha / 2.0) if df is None else
+                    special.stdtrit(df, 1.0 - alpha / 2.0))
+        half = quantile * rows["std_error"].to_numpy()
         est = rows["estimate"].to_numpy()
         return pd.DataFrame({"lower": est - half, "upper": est + half},
                             index=self._index(rows, order))
@@ -346,12 +418,17 @@ class SobolResult:
                               f"{1 - alpha / 2:g}]": ci["upper"].to_numpy()},
                              index=[" ".join(map(str, key)) for key in ci.index])
         info = {"Method": self.method, "Model runs": self.n_model_runs}
-        if self.estimator is not None:
-            info["Design points"] = self.estimator.n_evaluations_
+        if getattr(self, "df", None) is not None:
+            info["Sampling"] = f"RQMC, {self.df + 1} replicates"
+        if getattr(self, "n_design_points", None) is not None:
+            info["Design points"] = self.n_design_points
         title = "Shapley effects" if self.method == "shapley" else "Sobol' indices"
         note = ("Standard errors: spread over the random orders, delta method for V."
                 if self.method == "shapley" else
                 "Standard errors: delta method on the expectations' covariance.")
+        if getattr(self, "df", None) is not None:
+            note += (f" Covariance from {self.df + 1} scrambled Sobol' replicates; "
+                     f"Student-t intervals with {self.df} degrees of freedom.")
         return summary_from_table(table, title=title, info=info, notes=[note])
 
     def plot(self, ax=None, alpha=0.05, output=None):

@@ -16,13 +16,20 @@ def _square(X):
     return X[:, 0] ** 2 + X[:, 1]
 
 
+def _two(X):
+    return np.column_stack([ishigami(X), X[:, 0] ** 2 + X[:, 2]])
+
+
 def _runs(**parallel):
     sobol = sobol_indices(ishigami, UNIFORM, 1500, method="iscv", random_state=7,
+                          batch_size=700, **parallel)
+    # one adaptive run per output, their stages batched into shared model calls
+    multi = sobol_indices(_two, UNIFORM, 1500, method="iscv", random_state=7,
                           batch_size=700, **parallel)
     me = MultipleExpectations(budget=3000, random_state=7, batch_size=400,
                               **parallel).fit(_square, stats.multivariate_normal(
                                   np.zeros(2)))
-    return sobol.table_, me.estimates_, me.std_errors_
+    return sobol.table_, me.estimates_, me.std_errors_, multi.table_
 
 
 def test_n_jobs_1_2_and_a_dask_cluster_are_bit_identical():
@@ -37,3 +44,4 @@ def test_n_jobs_1_2_and_a_dask_cluster_are_bit_identical():
         pd.testing.assert_frame_equal(serial[0], other[0], check_exact=True)
         np.testing.assert_array_equal(serial[1], other[1])
         np.testing.assert_array_equal(serial[2], other[2])
+        pd.testing.assert_frame_equal(serial[3], other[3], check_exact=True)

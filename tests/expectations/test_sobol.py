@@ -175,3 +175,102 @@ def test_an_input_without_effect_gets_indices_of_exactly_zero(method):
     first, total, _ = ishigami_indices()
     assert np.all(np.abs(res.total_order.to_numpy()[:3] - total)
                   < 4 * res.std_errors_["total"].to_numpy()[:3])
+
+
+def _three_outputs(X):
+    return np.column_stack([ishigami(X), X[:, 0] + 2 * X[:, 1] ** 2,
+                            np.sin(X[:, 2]) * X[:, 0]])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_output_equals_its_run_alone_and_the_aggregate_its_definition(method):
+    """Issue 17: per-output indices equal running each output alone (same seed); with
+    "iscv" each output gets its own sampler (here they stop adapting at different
+    steps), and the model runs in one call per stage."""
+    calls = []
+
+    def model(X):
+        calls.append(X.shape[0])
+        return _three_outputs(X)
+
+    res = sobol_indices(model, UNIFORM, 3000, second_order=True, method=method,
+                        random_state=np.random.default_rng(4))
+    assert res.n_model_runs == sum(calls) == 8 * res.n_design_points
+    if method == "iscv":
+        assert len({len(est.history_) for est in res.estimator}) > 1
+        assert len(calls) <= 1 + 5  # the shared pilot, then one call per stage
+        pilot = res.estimator[0].history_["n_points"].iloc[0]
+        assert res.n_design_points == pilot + 3 * (3000 - pilot)
+    else:
+        assert len(calls) == 1 and res.n_design_points == 3000
+    for k in range(3):
+        alone = sobol_indices(lambda X, k=k: _three_outputs(X)[:, k], UNIFORM, 3000,
+                              second_order=True, method=method,
+                              random_state=np.random.default_rng(4))
+        mine = res.table_[res.table_["output"] == f"y{k}"]
+        for column in ("estimate", "std_error"):
+            np.testing.assert_allclose(mine[column], alone.table_[column], rtol=1e-12,
+                                       atol=1e-15)
+        np.testing.assert_allclose(res.output_variances.iloc[k],
+                                   alone.output_variances.iloc[0], rtol=1e-12)
+    variances = res.output_variances.to_numpy()
+    for order in ("first_order", "total_order", "second_order"):
+        frame = getattr(res, order)
+        expected = frame[["y0", "y1", "y2"]].to_numpy() @ variances / variances.sum()
+        np.testing.assert_allclose(frame["aggregated"], expected, rtol=1e-12, atol=1e-15)
+    assert np.all(res.std_errors_["aggregated"].to_numpy() > 0)
+
+
+def test_joint_iscv_shares_one_sample_and_agrees_within_error():
+    joint = sobol_indices(_two_outputs, UNIFORM, 3000, random_state=4,
+                          multi_output="joint")
+    assert joint.n_model_runs == 3000 * (3 + 2)
+    separate = sobol_indices(_two_outputs, UNIFORM, 3000, random_state=4)
+    gap = np.abs(joint.table_["estimate"] - separate.table_["estimate"])
+    assert np.all(gap < 4 * np.hypot(joint.table_["std_error"],
+                                     separate.table_["std_error"]) + 1e-3)
+    with pytest.raises(ValueError, match="multi_output"):
+        sobol_indices(_two_outputs, UNIFORM, 3000, multi_output="shared")
+
+
+def test_rqmc_replicates_and_their_errors():
+    """sampling="rqmc": one model call for all replicates, results labelled like the
+    others, Student-t intervals, identical for any n_jobs, per-output equality, and
+    errors naming what to change."""
+    calls = []
+
+    def model(X):
+        calls.append(X.shape[0])
+        return _two_outputs(X)
+
+    res = sobol_indices(model, UNIFORM, 1024, method="saltelli", sampling="rqmc",
+                        n_replicates=8, random_state=3)
+    assert calls == [1024 * 5] and res.df == 7 and res.n_design_points == 1024
+    first, total, _ = ishigami_indices()
+    se = res.std_errors_["y0"]
+    assert np.all(np.abs(res.first_order["y0"].to_numpy() - first)
+                  < 5 * se["first"].to_numpy() + 1e-3)
+    ci = res.conf_int(0.05, order="total")
+    half = (ci["upper"] - ci["lower"]).to_numpy() / 2
+    np.testing.assert_allclose(half, stats.t.ppf(0.975, 7)
+                               * res.std_errors_.loc["total"].to_numpy().T.ravel(),
+                               rtol=1e-12)
+    assert "Student-t" in res.summary().as_text()
+    alone = sobol_indices(lambda X: _two_outputs(X)[:, 1], UNIFORM, 1024,
+                          method="saltelli", sampling="rqmc", n_replicates=8,
+                          random_state=3)
+    mine = res.table_[res.table_["output"] == "y1"]
+    np.testing.assert_allclose(mine["estimate"], alone.table_["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(mine["std_error"], alone.table_["std_error"],
+                               rtol=1e-12)
+    parallel = sobol_indices(model, UNIFORM, 1024, method="saltelli", sampling="rqmc",
+                             n_replicates=8, random_state=3, n_jobs=2, batch_size=900)
+    pd.testing.assert_frame_equal(res.table_, parallel.table_, check_exact=True)
+    for kwargs, message in (({"budget": 1000}, "power of two.*budget=512 or 1024"),
+                            ({"n_replicates": 1}, "n_replicates"),
+                            ({"method": "iscv"}, "saltelli"),
+                            ({"sampling": "sobol"}, "sampling")):
+        arguments = {"budget": 1024, "method": "saltelli", "sampling": "rqmc", **kwargs}
+        budget = arguments.pop("budget")
+        with pytest.raises(ValueError, match=message):
+            sobol_indices(ishigami, UNIFORM, budget, **arguments)
