@@ -148,7 +148,9 @@ def _exact_bag_kernel(logp, order, bag_ptr, counts, loglik, posterior):
                 units[s] += d
                 preds[s * n_tracked + t] = s - strides[t] if d >= 1 else -1
         n_implicit = counts_vec[implicit]
-        period = max(1, int(math.sqrt(k)))
+        period = np.int64(math.sqrt(k))  # (no min/max/int builtins: each compiles)
+        if period < 1:
+            period = 1
         n_ckpt = k // period + 1
         # rows of n_states: n_ckpt forward checkpoints, two work rows, one segment of
         # period rows, and the posterior's term buffer
@@ -180,7 +182,7 @@ def _exact_bag_kernel(logp, order, bag_ptr, counts, loglik, posterior):
         table[back * n_states] = 0.0
         for seg in range((k - 1) // period, -1, -1):  # backward pass, segment by segment
             first = seg * period
-            last = min(first + period, k)
+            last = first + period if first + period < k else k
             for s in range(n_states):
                 table[seg0 * n_states + s] = table[seg * n_states + s]
             for r in range(first, last - 1):
