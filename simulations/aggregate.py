@@ -14,7 +14,7 @@ from statlogit import (
 )
 from statlogit.aggregate import build_rho_path, encode_bags
 from statlogit.datasets import make_aggregate_regression, make_random_bags
-from statlogit.simulation import monte_carlo
+from statlogit.simulation import monte_carlo, summarize
 
 RISK_RHOS = np.round(np.linspace(0.0, 1.0, 101), 2)
 # Method notes, section 4.4 (psi=10, k=5, SNR=1); the paper's PDF was not available.
@@ -44,6 +44,14 @@ def _risk_replication(rng, psi, k, d=200, snr=1.0):
     return out
 
 
+def _mean_sem(frame, keys, metric):
+    """Mean and Monte Carlo standard error of ``metric`` per ``keys`` (sorted by them),
+    from :func:`statlogit.simulation.summarize`, as columns ``mean``, ``sem``, ``count``."""
+    stats = summarize(frame, by=keys, metrics=[metric]).sort_values(keys, ignore_index=True)
+    return stats.rename(columns={f"{metric}_mean": "mean", f"{metric}_mcse": "sem",
+                                 f"{metric}_count": "count"})
+
+
 def _tidy(raw, keys):
     long = raw.melt(id_vars=[*keys, "rep"], var_name="metric").dropna()
     parts = long["metric"].str.split("@", expand=True)
@@ -59,7 +67,7 @@ def run_risk(reps, *, n_jobs=None, seed=0, quick=False):
     raw = monte_carlo(_risk_replication, reps, grid=grid, seed=seed, n_jobs=n_jobs)
     tidy = _tidy(raw.drop(columns="d"), ["psi", "k"])
     tidy["risk"] = tidy["bias"] + tidy["variance"]
-    mc = tidy.groupby(["psi", "k", "rho"])["risk"].agg(["mean", "sem"]).reset_index()
+    mc = _mean_sem(tidy, ["psi", "k", "rho"], "risk")
     table = _risk_table(mc)
     notes = (
         "Theory: the fixed-point formulas of statlogit.aggregate_risk (derived; the "
@@ -137,7 +145,7 @@ def run_privacy(reps, *, n_jobs=None, seed=0, quick=False):
     raw = monte_carlo(_privacy_replication, reps, grid=grid, seed=seed, n_jobs=n_jobs)
     long = raw.melt(id_vars=["epsilon", "k", "rep"], value_name="risk")
     long["rho"] = long["variable"].str.split("@").str[1].astype(float)
-    mc = long.groupby(["epsilon", "rho", "k"])["risk"].agg(["mean", "sem"]).reset_index()
+    mc = _mean_sem(long, ["epsilon", "rho", "k"], "risk")
     mc["theory"] = [_private_theory(r.k, r.rho, r.epsilon) for r in mc.itertuples()]
     return StudyResult(raw=long.drop(columns="variable"), table=_privacy_table(mc),
                        figure=_privacy_figure(mc), notes=_PRIVACY_NOTES)
@@ -341,7 +349,8 @@ def run_proportions(reps, *, n_jobs=None, seed=0, quick=False):
     """Label proportions: instance-level log-loss, accuracy, calibration vs bag size."""
     raw = monte_carlo(_proportion_replication, reps, seed=seed, n_jobs=n_jobs)
     long = _split_keys(raw, ["metric", "method", "k"]).drop(columns="variable")
-    summary = long.groupby(["metric", "method", "k"])["value"].agg(["mean", "sem"])
+    summary = _mean_sem(long, ["metric", "method", "k"], "value").set_index(
+        ["metric", "method", "k"])
     table = summary["mean"].unstack("k").round(4).reset_index()
     notes = (
         "Binary logistic model, d=5, ||theta||=3, intercept -0.5; 1,000 training "

@@ -3,6 +3,15 @@
 Bags are given in CSR form: ``order`` lists the instances bag by bag and bag ``a`` owns
 ``order[bag_ptr[a]:bag_ptr[a + 1]]``. (The GLM's loss and gradient are vectorised numpy
 in :mod:`statlogit.aggregate._glm`: as fast there, and no compilation.)
+
+Compilation is the cost a new process pays on its first exact fit (no numba cache yet),
+so the kernels are written to compile once and quickly: the public
+:func:`exact_bag_loglik` converts its inputs to C-contiguous float64/int64 and allocates
+the outputs in numpy, so the numba kernel has exactly one specialisation whatever the
+caller passes (binary and multiclass share it); the kernel allocates only two kinds of
+1-d work arrays (float64 and int64) and no 2-d ones; the helpers take no argument that
+numba could first type as a literal (which compiled them twice); and the log-sum-exp
+update is written inline instead of as a tiny separate function.
 """
 
 import math
@@ -11,18 +20,9 @@ import numpy as np
 
 from statlogit.kernels._numba import njit
 
+__all__ = ["exact_bag_loglik"]
+
 # ------------------------------------------------------- exact bag likelihood (LLP)
-
-
-@njit
-def _logaddexp(a, b):
-    if a == -np.inf:
-        return b
-    if b == -np.inf:
-        return a
-    if a > b:
-        return a + math.log1p(math.exp(b - a))
-    return b + math.log1p(math.exp(a - b))
 
 
 @njit
@@ -31,74 +31,178 @@ def _count_step(prev, logp, total, tracked, implicit, n_implicit, units, preds, 
 
     States are the counts of the ``tracked`` classes (mixed radix); the ``implicit``
     class count is ``total - sum(tracked counts)`` and must lie in [0, n_implicit].
+    ``preds[s * n_tracked + t]`` is the state one count of tracked class ``t`` below
+    ``s`` (-1 if none).
     """
+    n_tracked = tracked.shape[0]
     for s in range(prev.shape[0]):
         u_imp = total - units[s]
-        if u_imp < 0 or u_imp > n_implicit:
-            out[s] = -np.inf
-            continue
         value = -np.inf
-        if u_imp >= 1:
-            value = prev[s] + logp[implicit]
-        for t in range(tracked.shape[0]):
-            q = preds[s, t]
-            if q >= 0:
-                value = _logaddexp(value, prev[q] + logp[tracked[t]])
+        if 0 <= u_imp <= n_implicit:
+            if u_imp >= 1:
+                value = prev[s] + logp[implicit]
+            for t in range(n_tracked):
+                q = preds[s * n_tracked + t]
+                if q >= 0:
+                    # value = logaddexp(value, other)
+                    other = prev[q] + logp[tracked[t]]
+                    if value < other:
+                        value, other = other, value
+                    if other != -np.inf:
+                        value += math.log1p(math.exp(other - value))
         out[s] = value
 
 
 @njit
 def _posterior(forward, backward, logp, counts_vec, tracked, implicit, digits, strides,
-               n_states, out_row):
-    """Posterior class probabilities of one instance given the bag's counts."""
+               logq, target, terms, out_row):
+    """Posterior class probabilities of one instance given the bag's counts.
+
+    ``forward``/``backward`` are the count distributions of the instances before/after
+    it; ``digits[s * n_tracked + t]`` is the count of tracked class ``t`` in state ``s``;
+    ``logq``, ``target`` and ``terms`` are work arrays.
+    """
     n_classes = logp.shape[0]
     n_tracked = tracked.shape[0]
-    logq = np.full(n_classes, -np.inf)
-    target = np.empty(n_tracked, dtype=np.int64)
-    terms = np.empty(n_states)
+    n_states = forward.shape[0]
+    top_all = -np.inf
     for c in range(n_classes):
-        ok = True
+        logq[c] = -np.inf
+        ok = c != implicit or counts_vec[implicit] >= 1
         for t in range(n_tracked):
             target[t] = counts_vec[tracked[t]] - (1 if tracked[t] == c else 0)
             if target[t] < 0:
                 ok = False
-        if c == implicit and counts_vec[implicit] < 1:
-            ok = False
         if not ok:
             continue
         n_terms = 0
+        top = -np.inf
         for s in range(n_states):
             if forward[s] == -np.inf:
                 continue
             w_index = 0
-            valid = True
             for t in range(n_tracked):
-                diff = target[t] - digits[s, t]
+                diff = target[t] - digits[s * n_tracked + t]
                 if diff < 0:
-                    valid = False
+                    w_index = -1
                     break
                 w_index += diff * strides[t]
-            if valid:
-                terms[n_terms] = forward[s] + backward[w_index]
+            if w_index >= 0:
+                term = forward[s] + backward[w_index]
+                terms[n_terms] = term
                 n_terms += 1
-        if n_terms == 0:
-            continue
-        top = np.max(terms[:n_terms])
+                if term > top:
+                    top = term
         if top == -np.inf:
             continue
         total = 0.0
         for r in range(n_terms):
             total += math.exp(terms[r] - top)
         logq[c] = logp[c] + top + math.log(total)
-    top = np.max(logq)
+        if logq[c] > top_all:
+            top_all = logq[c]
     norm = 0.0
     for c in range(n_classes):
-        norm += math.exp(logq[c] - top)
+        norm += math.exp(logq[c] - top_all)
     for c in range(n_classes):
-        out_row[c] = math.exp(logq[c] - top) / norm
+        out_row[c] = math.exp(logq[c] - top_all) / norm
 
 
 @njit
+def _exact_bag_kernel(logp, order, bag_ptr, counts, loglik, posterior):
+    """Fill ``loglik`` (m,) and ``posterior`` (n, K, zeros) in place; see
+    :func:`exact_bag_loglik`. Inputs are C-contiguous float64 / int64."""
+    n_classes = logp.shape[1]
+    n_tracked = n_classes - 1
+    small = np.empty(3 * n_tracked, dtype=np.int64)
+    tracked = small[:n_tracked]
+    strides = small[n_tracked:2 * n_tracked]
+    target = small[2 * n_tracked:]
+    logq = np.empty(n_classes)
+    for a in range(bag_ptr.shape[0] - 1):
+        start = bag_ptr[a]
+        k = bag_ptr[a + 1] - start
+        counts_vec = counts[a]
+        implicit = np.int64(0)  # the largest class (first on ties); int64, not a literal
+        for c in range(n_classes):
+            if counts_vec[c] > counts_vec[implicit]:
+                implicit = c
+        n_states = 1
+        j = 0
+        for c in range(n_classes):
+            if c != implicit:
+                tracked[j] = c
+                strides[j] = n_states
+                n_states *= counts_vec[c] + 1
+                j += 1
+        # per state: the sum of its digits, its predecessors, its digits (flat, row-major)
+        ints = np.empty(n_states * (2 * n_tracked + 1), dtype=np.int64)
+        units = ints[:n_states]
+        preds = ints[n_states:n_states * (n_tracked + 1)]
+        digits = ints[n_states * (n_tracked + 1):]
+        for s in range(n_states):
+            units[s] = 0
+            for t in range(n_tracked):
+                d = (s // strides[t]) % (counts_vec[tracked[t]] + 1)
+                digits[s * n_tracked + t] = d
+                units[s] += d
+                preds[s * n_tracked + t] = s - strides[t] if d >= 1 else -1
+        n_implicit = counts_vec[implicit]
+        period = np.int64(math.sqrt(k))  # (no min/max/int builtins: each compiles)
+        if period < 1:
+            period = 1
+        n_ckpt = k // period + 1
+        # rows of n_states: n_ckpt forward checkpoints, two work rows, one segment of
+        # period rows, and the posterior's term buffer
+        n_rows = n_ckpt + 3 + period
+        table = np.empty(n_rows * n_states)
+        work = n_ckpt
+        seg0 = n_ckpt + 2
+        terms = table[(n_rows - 1) * n_states:]
+        for s in range(n_states):
+            table[s] = -np.inf
+            table[work * n_states + s] = -np.inf
+        table[0] = 0.0
+        table[work * n_states] = 0.0
+        cur = work
+        for r in range(k):  # forward pass, keeping every period-th row
+            nxt = work + 1 if cur == work else work
+            if (r + 1) % period == 0:
+                nxt = (r + 1) // period
+            _count_step(table[cur * n_states:(cur + 1) * n_states], logp[order[start + r]],
+                        r + 1, tracked, implicit, n_implicit, units, preds,
+                        table[nxt * n_states:(nxt + 1) * n_states])
+            cur = nxt
+        loglik[a] = table[(cur + 1) * n_states - 1]
+        if loglik[a] == -np.inf:
+            continue
+        back = work
+        for s in range(n_states):
+            table[back * n_states + s] = -np.inf
+        table[back * n_states] = 0.0
+        for seg in range((k - 1) // period, -1, -1):  # backward pass, segment by segment
+            first = seg * period
+            last = first + period if first + period < k else k
+            for s in range(n_states):
+                table[seg0 * n_states + s] = table[seg * n_states + s]
+            for r in range(first, last - 1):
+                row = (seg0 + r - first) * n_states
+                _count_step(table[row:row + n_states], logp[order[start + r]], r + 1,
+                            tracked, implicit, n_implicit, units, preds,
+                            table[row + n_states:row + 2 * n_states])
+            for r in range(last - 1, first - 1, -1):
+                i = order[start + r]
+                row = (seg0 + r - first) * n_states
+                other = 2 * work + 1 - back
+                backward = table[back * n_states:(back + 1) * n_states]
+                _posterior(table[row:row + n_states], backward, logp[i], counts_vec,
+                           tracked, implicit, digits, strides, logq, target, terms,
+                           posterior[i])
+                _count_step(backward, logp[i], k - r, tracked, implicit, n_implicit,
+                            units, preds, table[other * n_states:(other + 1) * n_states])
+                back = other
+
+
 def exact_bag_loglik(logp, order, bag_ptr, counts):
     r"""Exact log-likelihood of bag class counts and the instances' class posteriors.
 
@@ -114,11 +218,11 @@ def exact_bag_loglik(logp, order, bag_ptr, counts):
 
     Parameters
     ----------
-    logp : numpy.ndarray of shape (n, K)
+    logp : array-like of shape (n, K)
         Log class probabilities of every instance.
-    order, bag_ptr : numpy.ndarray of int64
+    order, bag_ptr : array-like of int
         Bags in CSR form (see the module docstring).
-    counts : numpy.ndarray of int64, shape (m, K)
+    counts : array-like of int, shape (m, K)
         Observed class counts per bag (each row sums to the bag size).
 
     Returns
@@ -126,68 +230,11 @@ def exact_bag_loglik(logp, order, bag_ptr, counts):
     loglik : numpy.ndarray of shape (m,)
     posterior : numpy.ndarray of shape (n, K)
     """
-    n, n_classes = logp.shape
-    n_bags = bag_ptr.shape[0] - 1
-    loglik = np.empty(n_bags)
-    posterior = np.zeros((n, n_classes))
-    for a in range(n_bags):
-        start, stop = bag_ptr[a], bag_ptr[a + 1]
-        k = stop - start
-        counts_vec = counts[a]
-        implicit = int(np.argmax(counts_vec))
-        tracked = np.empty(n_classes - 1, dtype=np.int64)
-        j = 0
-        for c in range(n_classes):
-            if c != implicit:
-                tracked[j] = c
-                j += 1
-        n_tracked = n_classes - 1
-        strides = np.empty(n_tracked, dtype=np.int64)
-        n_states = 1
-        for t in range(n_tracked):
-            strides[t] = n_states
-            n_states *= counts_vec[tracked[t]] + 1
-        digits = np.empty((n_states, n_tracked), dtype=np.int64)
-        units = np.zeros(n_states, dtype=np.int64)
-        preds = np.empty((n_states, n_tracked), dtype=np.int64)
-        for s in range(n_states):
-            for t in range(n_tracked):
-                d = (s // strides[t]) % (counts_vec[tracked[t]] + 1)
-                digits[s, t] = d
-                units[s] += d
-                preds[s, t] = s - strides[t] if d >= 1 else -1
-        n_implicit = counts_vec[implicit]
-        period = max(1, int(math.sqrt(k)))
-        n_ckpt = k // period + 1
-        ckpt = np.full((n_ckpt, n_states), -np.inf)
-        current = np.full(n_states, -np.inf)
-        current[0] = 0.0
-        ckpt[0] = current
-        buffer = np.empty(n_states)
-        for r in range(k):
-            _count_step(current, logp[order[start + r]], r + 1, tracked, implicit,
-                        n_implicit, units, preds, buffer)
-            current, buffer = buffer, current
-            if (r + 1) % period == 0:
-                ckpt[(r + 1) // period] = current
-        loglik[a] = current[n_states - 1]
-        if loglik[a] == -np.inf:
-            continue
-        backward = np.full(n_states, -np.inf)
-        backward[0] = 0.0
-        segment = np.empty((period, n_states))
-        for seg in range((k - 1) // period, -1, -1):
-            first = seg * period
-            last = min(first + period, k)
-            segment[0] = ckpt[seg]
-            for r in range(first, last - 1):
-                _count_step(segment[r - first], logp[order[start + r]], r + 1, tracked,
-                            implicit, n_implicit, units, preds, segment[r - first + 1])
-            for r in range(last - 1, first - 1, -1):
-                i = order[start + r]
-                _posterior(segment[r - first], backward, logp[i], counts_vec, tracked,
-                           implicit, digits, strides, n_states, posterior[i])
-                _count_step(backward, logp[i], k - r, tracked, implicit, n_implicit,
-                            units, preds, buffer)
-                backward, buffer = buffer, backward
+    logp = np.ascontiguousarray(logp, dtype=np.float64)
+    order = np.ascontiguousarray(order, dtype=np.int64)
+    bag_ptr = np.ascontiguousarray(bag_ptr, dtype=np.int64)
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    loglik = np.empty(bag_ptr.shape[0] - 1)
+    posterior = np.zeros(logp.shape)
+    _exact_bag_kernel(logp, order, bag_ptr, counts, loglik, posterior)
     return loglik, posterior

@@ -205,6 +205,11 @@ class AggregateRegressorCV(AggregateInferenceMixin, _AggregateBase):
         train, test = rows
         train_bags, train_idx = subset_bags(bags, train)
         test_bags, test_idx = subset_bags(bags, test)
+        if not np.sum(w[train]) > 0:
+            raise ValueError(
+                "sample_weight is zero on every training instance of a cross-validation "
+                "fold, so nothing can be fitted there; give those bags positive weight "
+                "or use fewer folds (cv).")
         path = build_rho_path(X[train], ybar[train_idx], train_bags,
                               fit_intercept=self.fit_intercept, alpha=alpha,
                               sample_weight=w[train])

@@ -173,6 +173,19 @@ def test_estimators_on_arbitrary_input(data):
             np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
+def test_cv_fold_without_training_weight_is_a_value_error():
+    """Found by the property test above: a fold whose training rows all have weight 0
+    used to reach LAPACK's "A has a NaN entry"; now a ValueError naming the way out."""
+    X, bags, y = np.arange(4.0)[:, None], np.array([0, 0, 0, 1]), np.array([1.0, 1, 1, 2])
+    weights = np.array([1.0, 1.0, 1.0, 0.0])  # GroupKFold(2) trains on bag 1 alone once
+    with pytest.raises(ValueError, match=r"sample_weight .* fewer folds \(cv\)"):
+        AggregateRegressorCV(rhos=[0.0, 1.0], cv=2).fit(X, y, bags=bags,
+                                                      sample_weight=weights)
+    model = AggregateRegressorCV(rhos=[0.0, 1.0], cv=2).fit(X, y, bags=bags,
+                                                           sample_weight=weights + 1.0)
+    assert_finite(model.coef_, [model.intercept_])
+
+
 @settings(max_examples=12, deadline=None)
 @given(problem=st.integers(0, 2**16), log_scales=hnp.arrays(
     np.float64, 3, elements=st.floats(-300, 300)),
