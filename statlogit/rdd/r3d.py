@@ -247,7 +247,8 @@ class R3D(R3DResultsMixin, BaseEstimator):
             Pre-determined unit covariates: the Calonico-Cattaneo-Farrell-Titiunik
             (2019) adjustment with common coefficients on both sides, per level (and
             in the first stage); the band, tests and standard errors account for it
-            (the bandwidth selector ignores it).
+            (the bandwidth selector, as ``rdrobust``'s, selects for the adjusted
+            outcome).
         cluster : array-like of shape (n_units,), optional
             Cluster labels: one bootstrap multiplier per cluster and cluster-robust
             (CR1) standard errors.
@@ -296,7 +297,7 @@ class R3D(R3DResultsMixin, BaseEstimator):
         check_both_sides(xc, self.p, selector_order=self._selector_order(parity))
         warn_mass_points(xc)
 
-        h, h_t = self._bandwidths(xc, Q, t, quantiles, kernel, parity, scale)
+        h, h_t = self._bandwidths(xc, Q, t, Z, quantiles, kernel, parity, scale)
         outcome = fit_two_sided(xc, Q, unit_w, h, self.p, kernel, what="the outcome",
                                 method=self.method, parity=parity, deriv=self.deriv)
         shift, self.covariate_coef_ = 0.0, None
@@ -436,7 +437,7 @@ class R3D(R3DResultsMixin, BaseEstimator):
         self.running_variable_name_ = running_variable_name(x)
         return validated_running_variable(self, x)
 
-    def _bandwidths(self, xc, Q, t, quantiles, kernel, parity, scale):
+    def _bandwidths(self, xc, Q, t, Z, quantiles, kernel, parity, scale):
         """Outcome bandwidths (m,) and the first-stage bandwidth, in units of ``xc``
         (the running variable divided by ``scale``)."""
         self.bandwidth_selection_ = None
@@ -449,7 +450,8 @@ class R3D(R3DResultsMixin, BaseEstimator):
             method = "frechet" if self.bandwidth == "imse" else self.method
             sel = select_bandwidths(xc, Q, t, quantiles, method=method,
                                     kernel=kernel, parity=parity,
-                                    coverage=self.bandwidth == "cer", order=self.p)
+                                    coverage=self.bandwidth == "cer", order=self.p,
+                                    covariates=Z)
             self.bandwidth_selection_ = rescale_selection(sel, scale)
             warn_enlarged(sel, self.p)
             warn_wide(sel, xc, scale, quantiles)
