@@ -297,13 +297,19 @@ def warn_wide(selection, xc, scale, quantiles):
         where.append(f"the treatment (h = {selection.treatment * scale:.4g})")
     warnings.warn(
         f"The selected bandwidth exceeds the range of x on a side of the cutoff for "
-        f"{' and '.join(where)}: x spans {below * scale:.4g} below and "
-        f"{above * scale:.4g} above. There the window holds every unit of that side and "
-        "the plug-in value only flattens the kernel weights (it has no MSE meaning: the "
-        "estimated curvature is near zero). The fit keeps the selected bandwidth; "
-        "rdrobust caps it at the range (bwrestrict) - to do so pass "
-        "bandwidth=np.minimum(est.bandwidth_, range) to a new fit, and compare.",
+        f"{' and '.join(where)}; x spans {below * scale:.4g} below and "
+        f"{above * scale:.4g} above (the curves look linear there). Kept, as R3D "
+        "does; pass restrict_bandwidth=True to cap it as rdrobust does.",
         UserWarning, stacklevel=5)
+
+
+def restrict(selection, xc):
+    """Cap the selected bandwidths at the larger side range of ``xc`` (rdrobust's
+    ``bwrestrict``)."""
+    reach = max(float(-xc.min()), float(xc.max()))
+    treatment = None if selection.treatment is None else min(selection.treatment, reach)
+    return replace(selection, outcome=np.minimum(selection.outcome, reach),
+                   treatment=treatment)
 
 
 def rescale_selection(selection, scale):

@@ -208,8 +208,8 @@ def leverage_corrected(residuals, x, unit_weights, bandwidths, order, kernel):
     polynomial design only, as ``rdrobust`` (covariates do not enter). Fitted
     residuals are shrunk by about :math:`1 - h_{ii}`, most for the units next to the
     cutoff, which carry the largest equivalent-kernel weights; dividing by it undoes
-    the shrinkage (exactly, under homoskedasticity, for the :math:`(1 - h_{ii})^{-1/2}`
-    of HC2; HC3 errs on the conservative side).
+    the shrinkage (for homoskedastic unweighted least squares HC2's
+    :math:`(1 - h_{ii})^{-1/2}` does so exactly; HC3 errs on the conservative side).
 
     Parameters
     ----------

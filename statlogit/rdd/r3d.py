@@ -28,9 +28,9 @@ from statlogit.rdd._fit import KERNEL_CODES, fit_two_sided, monotonise
 from statlogit.rdd._inference import (
     R3DGiniTestResult,
     R3DTestResult,
+    bootstrap_processes,
     critical_value,
-    fuzzy_process,
-    multiplier_process,
+    fuzzy_score,
 )
 from statlogit.rdd._inputs import (
     centred_running_variable,
@@ -43,6 +43,7 @@ from statlogit.rdd._inputs import (
     multipliers_matrix,
     quantile_grid,
     rescale_selection,
+    restrict,
     running_variable_name,
     treatment_vector,
     unit_quantiles,
@@ -56,7 +57,6 @@ from statlogit.rdd._inputs import (
 )
 from statlogit.rdd._pointwise import (
     adjust,
-    cluster_indicator,
     leverage_corrected,
     pointwise_std_errors,
     small_sample_factor,
@@ -107,6 +107,10 @@ class R3D(R3DResultsMixin, BaseEstimator):
         Notes); ``"cer"``: ``"mse"`` times the coverage-error rule of thumb
         :math:`n^{-1/20}`; a number or one number per level (``"simple"`` only)
         fixes it.
+    restrict_bandwidth : bool, default=False
+        Cap selected bandwidths at the larger of the two ranges of ``x`` on either
+        side of the cutoff (``rdrobust``'s ``bwrestrict=True``). Without it a
+        selected bandwidth wider than the data is kept, as R3D does, with a warning.
     treatment_bandwidth : float, optional
         First-stage bandwidth of a fuzzy design; by default selected with the outcome
         bandwidths, or equal to a scalar ``bandwidth``.
@@ -210,7 +214,8 @@ class R3D(R3DResultsMixin, BaseEstimator):
                                 "weights", "multipliers")}
 
     def __init__(self, cutoff=0.0, method="simple", p=2, quantiles=None,
-                 kernel="epanechnikov", bandwidth="mse", treatment_bandwidth=None,
+                 kernel="epanechnikov", bandwidth="mse", restrict_bandwidth=False,
+                 treatment_bandwidth=None,
                  n_bootstrap=200, alpha=0.05, deriv=0, donut=0.0, vce="hc1",
                  parity=None, random_state=None):
         self.cutoff = cutoff
@@ -219,6 +224,7 @@ class R3D(R3DResultsMixin, BaseEstimator):
         self.quantiles = quantiles
         self.kernel = kernel
         self.bandwidth = bandwidth
+        self.restrict_bandwidth = restrict_bandwidth
         self.treatment_bandwidth = treatment_bandwidth
         self.n_bootstrap = n_bootstrap
         self.alpha = alpha
@@ -331,7 +337,7 @@ class R3D(R3DResultsMixin, BaseEstimator):
             n_clusters=n_clusters)[:, 0]
         if self.vce == "hc3":  # no degrees-of-freedom factor (as rdrobust)
             f_y, f_t = 1.0, None if first is None else 1.0
-        score = self._score(A * f_y, None if first is None else a_t * f_t, delta_y,
+        score = fuzzy_score(A * f_y, None if first is None else a_t * f_t, delta_y,
                             delta_t)
         std_errors = pointwise_std_errors(score, xc >= 0, cluster=codes,
                                           n_clusters=n_clusters)
@@ -340,8 +346,9 @@ class R3D(R3DResultsMixin, BaseEstimator):
             a_t = None if first is None else a_t * f_t
         if first is not None:
             A = np.column_stack([A, a_t])
-        draws, side_draws = self._bootstrap(A, sides, delta_y, delta_t, data["xi"],
-                                            codes, n_clusters)
+        draws, side_draws = bootstrap_processes(
+            A, sides, delta_y, delta_t, data["xi"], codes, n_clusters,
+            n_bootstrap=self.n_bootstrap, rng=resolve_rng(self.random_state))
         crit = critical_value(draws, self.alpha)
         check_finite_results(tau, crit)
 
@@ -368,34 +375,6 @@ class R3D(R3DResultsMixin, BaseEstimator):
         warn_small_samples(data["sizes"], plus.weights, minus.weights,
                            self.n_effective_)
         return self
-
-    @staticmethod
-    def _score(A, a_t, delta_y, delta_t):
-        """Units' scores for the pointwise variances (delta method when fuzzy)."""
-        if a_t is None:
-            return A
-        return A / delta_t - (delta_y / delta_t**2)[None, :] * a_t[:, None]
-
-    def _bootstrap(self, A, sides, delta_y, delta_t, multipliers, codes, n_clusters):
-        """Draws of the process of tau (delta method when fuzzy) and of each side.
-
-        ``sides`` holds the columns ``s_+ E`` of the process of ``m_+``; that of
-        ``m_-`` is their difference with the sharp process. With clusters, one
-        multiplier per cluster (the columns are summed within clusters first).
-        """
-        k = A.shape[1]
-        columns = np.column_stack([A, sides])
-        if codes is not None:
-            columns = cluster_indicator(codes, n_clusters) @ columns
-        raw = multiplier_process(columns,
-                                 n_bootstrap=self.n_bootstrap,
-                                 rng=resolve_rng(self.random_state),
-                                 multipliers=multipliers)
-        draws, nu_plus = raw[:, :k], raw[:, k:]
-        side_draws = np.stack([nu_plus - draws[:, :sides.shape[1]], nu_plus])
-        if delta_t is not None:
-            draws = fuzzy_process(draws, delta_y, delta_t)
-        return draws, side_draws
 
     def _selector_order(self, parity):
         """Order of the selector's pilot fits, or None with a fixed bandwidth."""
@@ -454,7 +433,11 @@ class R3D(R3DResultsMixin, BaseEstimator):
                                     covariates=Z)
             self.bandwidth_selection_ = rescale_selection(sel, scale)
             warn_enlarged(sel, self.p)
-            warn_wide(sel, xc, scale, quantiles)
+            if self.restrict_bandwidth:
+                sel = restrict(sel, xc)
+                self.bandwidth_selection_ = rescale_selection(sel, scale)
+            else:
+                warn_wide(sel, xc, scale, quantiles)
             return sel.outcome, (sel.treatment if h_t is None else h_t)
         h = as_float_array(np.atleast_1d(self.bandwidth), name="bandwidth", ndim=1)
         if np.any(h <= 0):

@@ -81,3 +81,21 @@ def test_fixed_bandwidths_wider_than_the_data_do_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         R3D(quantiles=DECILES, bandwidth=5.0, n_bootstrap=20, random_state=0).fit(x, Y)
+
+
+def test_restrict_bandwidth_caps_at_the_larger_side_range_without_warning():
+    x, Y = _linear_design(seed=5)
+    reach = max(-x.min(), x.max())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        kept = R3D(quantiles=DECILES, n_bootstrap=20, random_state=0).fit(x, Y)
+    assert np.any(kept.bandwidth_ > reach)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        capped = R3D(quantiles=DECILES, restrict_bandwidth=True, n_bootstrap=20,
+                     random_state=0).fit(x, Y)
+    np.testing.assert_array_equal(capped.bandwidth_, np.minimum(kept.bandwidth_, reach))
+    fixed = R3D(quantiles=DECILES, bandwidth=capped.bandwidth_, n_bootstrap=20,
+                random_state=0).fit(x, Y)
+    np.testing.assert_array_equal(fixed.tau_, capped.tau_)
+    np.testing.assert_array_equal(capped.bandwidth_selection_.outcome, capped.bandwidth_)
