@@ -147,7 +147,8 @@ def run_coverage(reps, *, n_jobs=None, seed=0, quick=False):
         "reference package. Columns `R3D_*` are the reference procedure's rates from an "
         "R3D-equivalent implementation (500 replications, method notes section 3.3); "
         "the paper's own tables were not retrievable. `*_mcse` are Monte Carlo "
-        "standard errors (statlogit.simulation.summarize). `two-level` is the paper's DGP 2 with "
+        "standard errors (statlogit.simulation.summarize). `two-level` is the "
+        "paper's DGP 2 with "
         "a jump of 0.5 in the exponential rate (heterogeneous tau(q)); "
         "`pooled_mean_abs_bias` is the quantile RD on the pooled micro data, which "
         "targets quantiles of the mixture, not the average unit quantile function.")
@@ -174,6 +175,11 @@ def _coverage_figure(table):
 
 PLACEBO_INFERENCE = {"default": {}, "imse": {"bandwidth": "imse"},
                      "imse+hc3": {"bandwidth": "imse", "vce": "hc3"}}
+PLACEBO_NOTES = (
+    "Package DGP 1, 1000 units x 50 draws, delta = 1 at 0; placebo cutoffs -0.5 and "
+    "0.5, each fit on the 500 units of its side; deciles, 200 multiplier draws. "
+    "`reject_nullity` is the share of the two placebo fits of a replication whose "
+    "nullity test rejects at 5 % (nominal 0.05); `_mcse` its Monte Carlo SE.")
 
 
 def _placebo_replicate(rng, inference):
@@ -196,11 +202,8 @@ def run_placebo(reps, *, n_jobs=None, seed=0, quick=False):
                           grid={"inference": list(PLACEBO_INFERENCE)}, seed=seed,
                           n_jobs=n_jobs)
     table = summarize(raw, by="inference")
-    notes = ("Package DGP 1, 1000 units x 50 draws, delta = 1 at 0; placebo cutoffs "
-             "-0.5 and 0.5, each fit on the 500 units of its side; deciles, 200 "
-             "multiplier draws. `reject_nullity` is the share of the two placebo fits "
-             "of a replication whose nullity test rejects at 5 % (nominal 0.05).")
-    return StudyResult(raw=raw, table=table, figure=_placebo_figure(table), notes=notes)
+    return StudyResult(raw=raw, table=table, figure=_placebo_figure(table),
+                       notes=PLACEBO_NOTES)
 
 
 def _placebo_figure(table):

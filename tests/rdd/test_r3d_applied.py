@@ -38,10 +38,8 @@ def _fit_quietly(est, *args, **kwargs):
         return est.fit(*args, **kwargs)
 
 
-@pytest.mark.parametrize(("kernel", "rd_kernel"), KERNELS)
-@pytest.mark.parametrize("p", [1, 2])
-@pytest.mark.parametrize("case", CASES)
-def test_single_observation_equals_rdrobust(scalar_design, kernel, rd_kernel, p, case):
+def _ours_and_rdrobust(scalar_design, kernel, rd_kernel, p, case, vce):
+    """R3D and rdrobust on the single-observation design, at h = 0.4."""
     rdrobust = pytest.importorskip("rdrobust").rdrobust
     x, y, z, g, t = scalar_design
     ours, theirs = {}, {}
@@ -53,11 +51,20 @@ def test_single_observation_equals_rdrobust(scalar_design, kernel, rd_kernel, p,
         ours["treatment"] = theirs["fuzzy"] = t
     deriv = 1 if "deriv1" in case else 0
     est = _fit_quietly(R3D(p=p, kernel=kernel, bandwidth=0.4, quantiles=LEVELS,
-                           n_bootstrap=10, deriv=deriv, random_state=0), x, y, **ours)
+                           n_bootstrap=10, deriv=deriv, vce=vce, random_state=0),
+                       x, y, **ours)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = rdrobust(y, x, c=0, p=p, h=0.4, kernel=rd_kernel, vce="hc1",
+        ref = rdrobust(y, x, c=0, p=p, h=0.4, kernel=rd_kernel, vce=vce,
                        deriv=deriv or None, **theirs)
+    return est, ref
+
+
+@pytest.mark.parametrize(("kernel", "rd_kernel"), KERNELS)
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("case", CASES)
+def test_single_observation_equals_rdrobust(scalar_design, kernel, rd_kernel, p, case):
+    est, ref = _ours_and_rdrobust(scalar_design, kernel, rd_kernel, p, case, "hc1")
     np.testing.assert_allclose(est.tau_, ref.coef.iloc[0, 0], rtol=0, atol=1e-8)
     np.testing.assert_allclose(est.std_errors_, ref.se.iloc[0, 0], rtol=1e-6)
 
@@ -223,26 +230,11 @@ def test_local_polynomial_derivative_is_the_kink_estimate(pyplot):
 @pytest.mark.parametrize("p", [1, 2])
 @pytest.mark.parametrize("case", ["plain", "covariates", "fuzzy", "deriv1"])
 def test_hc3_equals_rdrobust_hc3(scalar_design, kernel, rd_kernel, p, case):
-    rdrobust = pytest.importorskip("rdrobust").rdrobust
-    x, y, z, _, t = scalar_design
-    ours, theirs = {}, {}
-    if case == "covariates":
-        ours["covariates"] = theirs["covs"] = z
-    if case == "fuzzy":
-        ours["treatment"] = theirs["fuzzy"] = t
-    deriv = 1 if case == "deriv1" else 0
-    est = _fit_quietly(R3D(p=p, kernel=kernel, bandwidth=0.4, quantiles=LEVELS,
-                           n_bootstrap=10, deriv=deriv, vce="hc3", random_state=0),
-                       x, y, **ours)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = rdrobust(y, x, c=0, p=p, h=0.4, kernel=rd_kernel, vce="hc3",
-                       deriv=deriv or None, **theirs)
+    est, ref = _ours_and_rdrobust(scalar_design, kernel, rd_kernel, p, case, "hc3")
     np.testing.assert_allclose(est.tau_, ref.coef.iloc[0, 0], rtol=0, atol=1e-8)
     np.testing.assert_allclose(est.std_errors_, ref.se.iloc[0, 0], rtol=1e-6)
     # HC3 residuals are larger than the fitted ones: the band widens
-    hc1 = _fit_quietly(R3D(p=p, kernel=kernel, bandwidth=0.4, quantiles=LEVELS,
-                           n_bootstrap=10, deriv=deriv, random_state=0), x, y, **ours)
+    hc1, _ = _ours_and_rdrobust(scalar_design, kernel, rd_kernel, p, case, "hc1")
     assert est.critical_value_ > hc1.critical_value_
 
 
