@@ -205,7 +205,7 @@ class R3D(R3DResultsMixin, BaseEstimator):
     also warns when the plug-in bandwidth had to be enlarged to hold enough distinct
     units, when ``x`` has mass points, and when a selected bandwidth exceeds the range
     of ``x`` on a side of the cutoff (the selected value is kept, as the R package
-    does; ``rdrobust`` would cap it at the range: the docs page explains the choice).
+    does; ``restrict_bandwidth=True`` caps it at the range, as ``rdrobust`` does).
     """
 
     # fit's arguments are data, not routable metadata: no set_fit_request.
@@ -388,6 +388,9 @@ class R3D(R3DResultsMixin, BaseEstimator):
         if self.kernel not in KERNEL_CODES:
             raise ValueError(f"kernel must be one of {sorted(KERNEL_CODES)}; got "
                              f"{self.kernel!r}.")
+        if not isinstance(self.restrict_bandwidth, bool | np.bool_):
+            raise ValueError("restrict_bandwidth must be True or False; got "
+                             f"{self.restrict_bandwidth!r}.")
         if self.vce not in ("hc1", "hc3"):
             raise ValueError(f"vce must be 'hc1' or 'hc3'; got {self.vce!r}.")
         if self.parity == "R3D" and self.vce != "hc1":

@@ -261,3 +261,14 @@ def test_vce_choices_are_checked(scalar_design):
         R3D(vce="hc3", parity="R3D", bandwidth=0.4).fit(x, y)
     with pytest.raises(ValueError, match="'imse'"):
         R3D(bandwidth="rot").fit(x, y)
+    with pytest.raises(ValueError, match="restrict_bandwidth must be"):
+        R3D(restrict_bandwidth="yes").fit(x, y)
+
+
+def test_summary_names_the_variance_estimator(scalar_design):
+    x, y, *_ = scalar_design
+    notes = {vce: str(_fit_quietly(R3D(vce=vce, bandwidth=0.4, quantiles=LEVELS,
+                                       n_bootstrap=10, random_state=0), x, y).summary())
+             for vce in ("hc1", "hc3")}
+    assert "HC1 standard errors" in notes["hc1"]
+    assert "HC3 standard errors" in notes["hc3"]
