@@ -228,7 +228,8 @@ def test_local_polynomial_derivative_is_the_kink_estimate(pyplot):
 
 @pytest.mark.parametrize(("kernel", "rd_kernel"), KERNELS)
 @pytest.mark.parametrize("p", [1, 2])
-@pytest.mark.parametrize("case", ["plain", "covariates", "fuzzy", "deriv1"])
+@pytest.mark.parametrize("case", ["plain", "covariates", "fuzzy", "deriv1",
+                                  "fuzzy+covariates", "fuzzy+deriv1"])
 def test_hc3_equals_rdrobust_hc3(scalar_design, kernel, rd_kernel, p, case):
     est, ref = _ours_and_rdrobust(scalar_design, kernel, rd_kernel, p, case, "hc3")
     np.testing.assert_allclose(est.tau_, ref.coef.iloc[0, 0], rtol=0, atol=1e-8)
