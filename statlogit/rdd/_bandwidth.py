@@ -163,9 +163,11 @@ def window_floor(x, order):
     return floor
 
 
-def _power_of_two(values):
-    """Per-column powers of two bringing ``max |values|`` near 1 (exact rescaling)."""
-    top = np.max(np.abs(values), axis=0)
+def _power_of_two(values, *, common=False):
+    """Per-column powers of two bringing ``max |values|`` near 1 (exact rescaling);
+    one for all columns when ``common`` (the integrated criterion sums the columns'
+    bias and variance terms, so they must share the scale)."""
+    top = np.max(np.abs(values), axis=None if common else 0)
     exponent = np.where(top > 0, np.round(np.log2(np.where(top > 0, top, 1.0))), 0.0)
     return np.exp2(exponent)
 
@@ -296,14 +298,14 @@ def select_bandwidths(x, Q, treatment, quantiles, *, method, kernel, parity,
     s = PILOT_ORDER
     dq = (quantiles[-1] - quantiles[0]) / (quantiles.size - 1) if quantiles.size > 1 \
         else 1.0
-    # Exact power-of-two rescaling of each column: the bandwidths are invariant to the
-    # scale of Y, and squares of huge or tiny responses neither overflow nor underflow.
+    # Exact power-of-two rescaling of each column (of all columns at once for the
+    # integrated criterion): the bandwidths are invariant to the scale of Y, and squares of huge or tiny responses neither overflow nor underflow.
     outcome = _Selector(x, kernel=kernel, parity=parity,
                         integrated=method == "frechet", dq=dq)
     gamma = gamma_t = None
     if covariates is not None:
         Q, gamma = _adjusted(outcome, Q, covariates)
-    scale = _power_of_two(Q)
+    scale = _power_of_two(Q, common=outcome.integrated)
     pilot = outcome.pilot(Q / scale)
     h, b_plus, b_minus, v_plus, v_minus = outcome.final(Q / scale, pilot)
     h = np.broadcast_to(h, pilot.shape).copy()
@@ -333,7 +335,7 @@ def select_bandwidths(x, Q, treatment, quantiles, *, method, kernel, parity,
 
 def _adjusted(selector, Y, Z):
     """``Y - Z gamma`` with gamma from the pilot-order fits at ``Y``'s pilot bandwidths."""
-    scale = _power_of_two(Y)
+    scale = _power_of_two(Y, common=selector.integrated)
     pilot = selector.pilot(Y / scale)
     gamma = covariate_coefficients(selector.x, Y, Z, pilot, PILOT_ORDER + 1,
                                    selector.pilot_kernel)

@@ -244,12 +244,28 @@ def test_imse_bandwidth_is_the_frechet_selection():
     q = np.arange(1, 10) / 10
     one = R3D(quantiles=q, bandwidth="imse", n_bootstrap=20, random_state=0).fit(x, Y)
     frechet = R3D(quantiles=q, method="frechet", n_bootstrap=20, random_state=0).fit(x, Y)
-    per_level = R3D(quantiles=q, n_bootstrap=20, random_state=0).fit(x, Y)
+    per_level = R3D(quantiles=q, bandwidth="mse", n_bootstrap=20,
+                    random_state=0).fit(x, Y)
     np.testing.assert_array_equal(one.bandwidth_, frechet.bandwidth_)
     assert np.ptp(one.bandwidth_) == 0 and np.ptp(per_level.bandwidth_) > 0
     fixed = R3D(quantiles=q, bandwidth=float(one.bandwidth_[0]), n_bootstrap=20,
                 random_state=0).fit(x, Y)
     np.testing.assert_array_equal(one.tau_, fixed.tau_)
+
+
+def test_default_bandwidth_is_imse_and_the_r_packages_mse_with_parity():
+    x, Y, _ = make_r3d_package(300, 30, delta=1.0, random_state=3)
+    q = np.arange(1, 10) / 10
+
+    def fit(**params):
+        return R3D(quantiles=q, n_bootstrap=20, random_state=0, **params).fit(x, Y)
+
+    assert R3D().bandwidth is None
+    np.testing.assert_array_equal(fit().bandwidth_, fit(bandwidth="imse").bandwidth_)
+    np.testing.assert_array_equal(fit().tau_, fit(bandwidth="imse").tau_)
+    np.testing.assert_array_equal(fit(parity="R3D").bandwidth_,
+                                  fit(parity="R3D", bandwidth="mse").bandwidth_)
+    assert np.ptp(fit(parity="R3D").bandwidth_) > 0
 
 
 def test_vce_choices_are_checked(scalar_design):

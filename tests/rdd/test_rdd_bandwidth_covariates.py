@@ -80,7 +80,8 @@ def test_r3d_fit_with_covariates_uses_the_adjusted_selection(design):
         warnings.simplefilter("ignore", UserWarning)
         est = R3D(quantiles=LEVELS, n_bootstrap=20, random_state=0).fit(
             x, Y, covariates=z)
-    expected = select_bandwidth(x, Q, quantiles=LEVELS, covariates=z)
+    # the default bandwidth is the one integrated-MSE ("frechet") selection
+    expected = select_bandwidth(x, Q, quantiles=LEVELS, covariates=z, method="frechet")
     np.testing.assert_allclose(est.bandwidth_, expected.outcome, rtol=1e-12)
     np.testing.assert_allclose(est.bandwidth_selection_.covariate_coef,
                                expected.covariate_coef, rtol=1e-12)
