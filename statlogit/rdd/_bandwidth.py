@@ -299,7 +299,8 @@ def select_bandwidths(x, Q, treatment, quantiles, *, method, kernel, parity,
     dq = (quantiles[-1] - quantiles[0]) / (quantiles.size - 1) if quantiles.size > 1 \
         else 1.0
     # Exact power-of-two rescaling of each column (of all columns at once for the
-    # integrated criterion): the bandwidths are invariant to the scale of Y, and squares of huge or tiny responses neither overflow nor underflow.
+    # integrated criterion): the bandwidths are invariant to the scale of Y, and
+    # squares of huge or tiny responses neither overflow nor underflow.
     outcome = _Selector(x, kernel=kernel, parity=parity,
                         integrated=method == "frechet", dq=dq)
     gamma = gamma_t = None
