@@ -100,8 +100,7 @@ class R3D(R3DResultsMixin, BaseEstimator):
     quantiles : array-like of shape (m,), optional
         Strictly increasing levels in (0, 1); default ``0.01, 0.02, ..., 0.99``.
     kernel : {"epanechnikov", "triangular", "uniform"}, default="epanechnikov"
-    bandwidth : None, "mse", "imse", "cer", float or array-like of shape (m,), \
-default=None
+    bandwidth : None, "mse", "imse", "cer", float or array-like of shape (m,), default=None
         ``None``: ``"imse"``, or ``"mse"`` with ``parity="R3D"`` (the R package's
         per-level choice). ``"mse"``: the three-step plug-in (per quantile for
         ``"simple"``, one integrated-MSE bandwidth for ``"frechet"``); ``"imse"``: one
