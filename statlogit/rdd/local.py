@@ -86,7 +86,9 @@ def local_polynomial(x, Y, bandwidth, *, p=1, kernel="triangular", cutoff=0.0,
 def select_bandwidth(x, Y, *, quantiles=None, cutoff=0.0, method="simple",
                      kernel="epanechnikov", treatment=None, rule="mse",
                      covariates=None):
-    """R3D's plug-in bandwidths (as ``R3D(bandwidth="mse"|"cer")`` selects them).
+    """R3D's plug-in bandwidths (as ``R3D(bandwidth="mse"|"cer")`` selects them;
+    ``method="frechet"`` gives the one integrated-MSE bandwidth of R3D's default,
+    ``bandwidth="imse"``).
 
     Parameters
     ----------
