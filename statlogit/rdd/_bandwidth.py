@@ -10,6 +10,16 @@ With pilot order :math:`s = 1`, on each side the MSE of the order-:math:`s` inte
 
 and by the same formula with :math:`\int V\,dq` and :math:`\int (B_+ - B_-)^2 dq` for the
 Fréchet estimator's single bandwidth.
+
+**Covariates** (as ``rdrobust``'s ``rdbwselect(..., covs=Z)``): the selector runs on
+the covariate-adjusted responses :math:`\tilde Q(q) = \hat Q(q) - Z\hat\gamma(q)`,
+:math:`\hat\gamma(q)` the common covariate coefficients of the kernel-weighted
+regression of :math:`\hat Q(q)` on side-specific polynomials of order :math:`s + 1` and
+:math:`Z`, at the pilot bandwidth of the unadjusted responses (``rdrobust`` estimates
+its :math:`\gamma` in a local pilot fit too, at its rule-of-thumb bandwidth). Both the
+bias (the curvature of :math:`\tilde Q`) and the variance (its residual variance,
+smaller by the share of variance :math:`Z` explains) are those of the adjusted
+outcome, whose jump the covariate-adjusted estimator targets.
 """
 
 import math
@@ -43,6 +53,8 @@ class BandwidthSelection:
     variance_minus: np.ndarray
     density: float
     enlarged: bool = False
+    covariate_coef: np.ndarray | None = None
+    treatment_covariate_coef: np.ndarray | None = None
 
 
 @dataclass
@@ -151,9 +163,11 @@ def window_floor(x, order):
     return floor
 
 
-def _power_of_two(values):
-    """Per-column powers of two bringing ``max |values|`` near 1 (exact rescaling)."""
-    top = np.max(np.abs(values), axis=0)
+def _power_of_two(values, *, common=False):
+    """Per-column powers of two bringing ``max |values|`` near 1 (exact rescaling);
+    one for all columns when ``common`` (the integrated criterion sums the columns'
+    bias and variance terms, so they must share the scale)."""
+    top = np.max(np.abs(values), axis=None if common else 0)
     exponent = np.where(top > 0, np.round(np.log2(np.where(top > 0, top, 1.0))), 0.0)
     return np.exp2(exponent)
 
@@ -231,8 +245,27 @@ class _Selector:
         return c_bias * derivative / fact, sigma2 * c_var
 
 
+def covariate_coefficients(x, Y, Z, bandwidths, order, kernel):
+    r"""Common covariate coefficients :math:`\hat\gamma` (k, m) of the weighted
+    regressions of each column of ``Y`` on :math:`1\{x \ge 0\} r_{order}(x/h)`,
+    :math:`1\{x < 0\} r_{order}(x/h)` and ``Z``, kernel weights :math:`K(x/h)`, ``h``
+    the column's bandwidth."""
+    bandwidths = np.broadcast_to(bandwidths, (Y.shape[1],))
+    gamma = np.zeros((Z.shape[1], Y.shape[1]))
+    above = (x >= 0)[:, None]
+    for h in np.unique(bandwidths):
+        cols = np.flatnonzero(bandwidths == h)
+        w = kernel_weights(x / h, kernel)
+        rows = w > 0
+        R = np.vander(x[rows] / h, order + 1, increasing=True)
+        design = np.hstack([R * above[rows], R * ~above[rows], Z[rows]])
+        coef, _ = weighted_lstsq(design, Y[np.ix_(rows, cols)], w[rows])
+        gamma[:, cols] = coef[2 * (order + 1):]
+    return gamma
+
+
 def select_bandwidths(x, Q, treatment, quantiles, *, method, kernel, parity,
-                      coverage=False, order=1):
+                      coverage=False, order=1, covariates=None):
     """Run the plug-in for the outcome quantiles (and the treatment when fuzzy).
 
     Parameters
@@ -255,6 +288,8 @@ def select_bandwidths(x, Q, treatment, quantiles, *, method, kernel, parity,
         Order of the final fits: every bandwidth is at least :func:`window_floor` for
         it (and for the pilot fits), so each window holds enough distinct units;
         ``enlarged`` tells whether that floor was used.
+    covariates : ndarray of shape (n, k), optional
+        Select for the covariate-adjusted responses (module docstring).
 
     Returns
     -------
@@ -263,11 +298,15 @@ def select_bandwidths(x, Q, treatment, quantiles, *, method, kernel, parity,
     s = PILOT_ORDER
     dq = (quantiles[-1] - quantiles[0]) / (quantiles.size - 1) if quantiles.size > 1 \
         else 1.0
-    # Exact power-of-two rescaling of each column: the bandwidths are invariant to the
-    # scale of Y, and squares of huge or tiny responses neither overflow nor underflow.
-    scale = _power_of_two(Q)
+    # Exact power-of-two rescaling of each column (of all columns at once for the
+    # integrated criterion): the bandwidths are invariant to the scale of Y, and
+    # squares of huge or tiny responses neither overflow nor underflow.
     outcome = _Selector(x, kernel=kernel, parity=parity,
                         integrated=method == "frechet", dq=dq)
+    gamma = gamma_t = None
+    if covariates is not None:
+        Q, gamma = _adjusted(outcome, Q, covariates)
+    scale = _power_of_two(Q, common=outcome.integrated)
     pilot = outcome.pilot(Q / scale)
     h, b_plus, b_minus, v_plus, v_minus = outcome.final(Q / scale, pilot)
     h = np.broadcast_to(h, pilot.shape).copy()
@@ -276,6 +315,8 @@ def select_bandwidths(x, Q, treatment, quantiles, *, method, kernel, parity,
         first_stage = _Selector(x, kernel=kernel, parity=parity, integrated=False,
                                 dq=1.0)
         T = treatment[:, None]
+        if covariates is not None:
+            T, gamma_t = _adjusted(first_stage, T, covariates)
         pilot_t = float(first_stage.pilot(T)[0])
         h_t = float(first_stage.final(T, np.array([pilot_t]))[0][0])
     if coverage:
@@ -289,4 +330,14 @@ def select_bandwidths(x, Q, treatment, quantiles, *, method, kernel, parity,
     with np.errstate(over="ignore"):
         return BandwidthSelection(h, h_t, pilot, pilot_t, b_plus * scale,
                                   b_minus * scale, v_plus * scale**2,
-                                  v_minus * scale**2, outcome.density, enlarged)
+                                  v_minus * scale**2, outcome.density, enlarged,
+                                  gamma, gamma_t)
+
+
+def _adjusted(selector, Y, Z):
+    """``Y - Z gamma`` with gamma from the pilot-order fits at ``Y``'s pilot bandwidths."""
+    scale = _power_of_two(Y, common=selector.integrated)
+    pilot = selector.pilot(Y / scale)
+    gamma = covariate_coefficients(selector.x, Y, Z, pilot, PILOT_ORDER + 1,
+                                   selector.pilot_kernel)
+    return Y - Z @ gamma, gamma

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from statlogit.rdd._pointwise import cluster_indicator
+
 BOOTSTRAP_CHUNK = 1000
 
 
@@ -166,3 +168,37 @@ def gini_test(quantiles, m_plus, m_minus, sides, alpha, *, recentre, clip):
     return (statistic, float(np.mean(kept >= statistic)),
             float(np.quantile(kept, 1 - alpha)), float(g_plus), float(g_minus),
             int(boot.size - kept.size))
+
+
+def fuzzy_score(A, a_t, delta_y, delta_t):
+    """Units' scores for the pointwise variances (delta method when fuzzy)."""
+    if a_t is None:
+        return A
+    return A / delta_t - (delta_y / delta_t**2)[None, :] * a_t[:, None]
+
+
+def bootstrap_processes(A, sides, delta_y, delta_t, multipliers, codes, n_clusters, *,
+                        n_bootstrap, rng):
+    """Draws of the process of tau (delta method when fuzzy) and of each side.
+
+    ``A`` holds the columns of the sharp process (plus the first stage's when fuzzy),
+    ``sides`` the columns ``s_+ E`` of the process of ``m_+``; that of ``m_-`` is
+    their difference with the sharp process. With clusters (``codes``), one
+    multiplier per cluster (the columns are summed within clusters first).
+
+    Returns
+    -------
+    draws : ndarray of shape (B, m)
+    side_draws : ndarray of shape (2, B, m)
+    """
+    k = A.shape[1]
+    columns = np.column_stack([A, sides])
+    if codes is not None:
+        columns = cluster_indicator(codes, n_clusters) @ columns
+    raw = multiplier_process(columns, n_bootstrap=n_bootstrap, rng=rng,
+                             multipliers=multipliers)
+    draws, nu_plus = raw[:, :k], raw[:, k:]
+    side_draws = np.stack([nu_plus - draws[:, :sides.shape[1]], nu_plus])
+    if delta_t is not None:
+        draws = fuzzy_process(draws, delta_y, delta_t)
+    return draws, side_draws

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import validate_data
 
 from statlogit._validation import as_float_array, check_sample_weight
 
@@ -296,13 +297,19 @@ def warn_wide(selection, xc, scale, quantiles):
         where.append(f"the treatment (h = {selection.treatment * scale:.4g})")
     warnings.warn(
         f"The selected bandwidth exceeds the range of x on a side of the cutoff for "
-        f"{' and '.join(where)}: x spans {below * scale:.4g} below and "
-        f"{above * scale:.4g} above. There the window holds every unit of that side and "
-        "the plug-in value only flattens the kernel weights (it has no MSE meaning: the "
-        "estimated curvature is near zero). The fit keeps the selected bandwidth; "
-        "rdrobust caps it at the range (bwrestrict) - to do so pass "
-        "bandwidth=np.minimum(est.bandwidth_, range) to a new fit, and compare.",
+        f"{' and '.join(where)}; x spans {below * scale:.4g} below and "
+        f"{above * scale:.4g} above (the curves look linear there). Kept, as R3D "
+        "does; pass restrict_bandwidth=True to cap it as rdrobust does.",
         UserWarning, stacklevel=5)
+
+
+def restrict(selection, xc):
+    """Cap the selected bandwidths at the larger side range of ``xc`` (rdrobust's
+    ``bwrestrict``)."""
+    reach = max(float(-xc.min()), float(xc.max()))
+    treatment = None if selection.treatment is None else min(selection.treatment, reach)
+    return replace(selection, outcome=np.minimum(selection.outcome, reach),
+                   treatment=treatment)
 
 
 def rescale_selection(selection, scale):
@@ -409,3 +416,33 @@ def drop_donut(data, cutoff, donut):
         else:
             out[key] = None if value is None else value[keep]
     return out
+
+
+def quantile_grid(quantiles, default):
+    """The quantile levels: ``default`` or checked strictly increasing in (0, 1)."""
+    if quantiles is None:
+        return default.copy()
+    q = as_float_array(quantiles, name="quantiles", ndim=1)
+    if np.any((q <= 0) | (q >= 1)):
+        raise ValueError("quantiles must lie strictly between 0 and 1; got "
+                         f"values in [{q.min():g}, {q.max():g}].")
+    if np.any(np.diff(q) <= 0):
+        raise ValueError("quantiles must be strictly increasing; sort them and "
+                         "drop duplicates.")
+    return q
+
+
+def validated_running_variable(estimator, x):
+    """``x`` as a float vector through ``validate_data`` (sets ``n_features_in_`` and
+    ``feature_names_in_`` of ``estimator``); a one-column 2-D input is accepted."""
+    if isinstance(x, pd.DataFrame) and x.shape[1] == 1:
+        frame = x
+    else:
+        arr = np.asarray(x)
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        frame = as_float_array(arr, name="x", ndim=1)[:, None]
+    as_float_array(frame, name="x", ndim=2, min_samples=2)
+    with np.errstate(over="ignore", invalid="ignore"):  # sklearn's sum-based check
+        return validate_data(estimator, frame, reset=True,
+                             ensure_min_samples=2)[:, 0].copy()

@@ -196,3 +196,57 @@ def _warn_undefined(undefined, name, why):
         f"level(s), whose window holds {why} on a side: their pointwise standard "
         "errors use no correction and are unreliable; widen the bandwidth.",
         UserWarning, stacklevel=5)
+
+
+# ------------------------------------------------------------------ HC3
+def leverage_corrected(residuals, x, unit_weights, bandwidths, order, kernel):
+    r"""HC3 residuals :math:`\hat e_i(q) / (1 - h_{ii}(q))` (``rdrobust``'s ``vce="hc3"``).
+
+    :math:`h_{ii}(q) = w_i\, r(x_i/h)' G^{-1} r(x_i/h)` is unit :math:`i`'s leverage
+    in its own side's weighted local polynomial fit at the level's bandwidth
+    (:math:`w_i` its kernel times unit weight, :math:`G = \sum_j w_j r_j r_j'`), the
+    polynomial design only, as ``rdrobust`` (covariates do not enter). Fitted
+    residuals are shrunk by about :math:`1 - h_{ii}`, most for the units next to the
+    cutoff, which carry the largest equivalent-kernel weights; dividing by it undoes
+    the shrinkage (for homoskedastic unweighted least squares HC2's
+    :math:`(1 - h_{ii})^{-1/2}` does so exactly; HC3 errs on the conservative side).
+
+    Parameters
+    ----------
+    residuals : ndarray of shape (n, m)
+        Residual process (zero outside the windows).
+    x : ndarray of shape (n,)
+        Centred running variable.
+    unit_weights : ndarray of shape (n,)
+    bandwidths : array-like of shape (m,)
+    order : int
+    kernel : int
+
+    Returns
+    -------
+    ndarray of shape (n, m)
+
+    Raises
+    ------
+    ValueError
+        If a unit has leverage 1 (it alone determines its side's fit).
+    """
+    bandwidths = np.broadcast_to(np.atleast_1d(bandwidths).astype(float),
+                                 (residuals.shape[1],))
+    out = residuals.copy()
+    for h in np.unique(bandwidths):
+        cols = np.flatnonzero(bandwidths == h)
+        lev = np.zeros(x.size)
+        for side in (x >= 0, x < 0):
+            w = np.where(side, unit_weights * kernel_weights(x / h, kernel), 0.0)
+            rows = np.flatnonzero(w > 0)
+            R = np.vander(x[rows] / h, order + 1, increasing=True)
+            solved = scipy.linalg.solve((R * w[rows, None]).T @ R, R.T, assume_a="pos")
+            lev[rows] = w[rows] * np.einsum("ij,ji->i", R, solved)
+        if np.any(lev >= 1.0 - 1e-10):
+            raise ValueError(
+                f"a unit has leverage 1 in the window of bandwidth {h:.4g} (it alone "
+                "fixes its side's fit): HC3 is undefined. Widen the bandwidth or use "
+                "vce='hc1'.")
+        out[:, cols] /= (1.0 - lev)[:, None]
+    return out

@@ -79,7 +79,8 @@ def build_summary(est, alpha):
     nullity, homogeneity = est.test_nullity(), est.test_homogeneity()
     info["Nullity p-value"] = format_p_value(nullity.p_value, B)
     info["Homogeneity p-value"] = format_p_value(homogeneity.p_value, B)
-    kind = "cluster-robust (CR1)" if est.n_clusters_ is not None else "HC1"
+    kind = "cluster-robust (CR1)" if est.n_clusters_ is not None else \
+        getattr(est, "vce", "hc1").upper()
     notes = [
         f"Pointwise: {kind} standard errors, normal intervals. Uniform "
         f"{1 - alpha:g} band: estimate +- {crit:.4g} (multiplier bootstrap, B = {B}).",

@@ -113,7 +113,10 @@ class DensityTestResult:
         ax.axvline(self.cutoff, color="k", lw=0.8)
         ax.set(xlabel=self.name or "running variable x", ylabel="density",
                title=f"density test: T = {self.statistic:.2f}, p = {self.p_value:.3g}")
-        ax.legend(fontsize=8)
+        # headroom and a fixed place: loc="best" over the histogram's many bars is
+        # slow (matplotlib warns when it takes over a second)
+        ax.set_ylim(top=ax.get_ylim()[1] * 1.5)
+        ax.legend(fontsize=8, loc="upper center", ncols=2)
         return ax
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from statlogit._validation import as_float_array, check_sample_weight, check_scalar
 from statlogit.rdd._bandwidth import BandwidthSelection, select_bandwidths
 from statlogit.rdd._fit import KERNEL_CODES, SideFit, TwoSidedFit, fit_two_sided
+from statlogit.rdd._inputs import covariate_matrix
 
 __all__ = ["BandwidthSelection", "SideFit", "TwoSidedFit", "local_polynomial",
            "select_bandwidth"]
@@ -83,8 +84,11 @@ def local_polynomial(x, Y, bandwidth, *, p=1, kernel="triangular", cutoff=0.0,
 
 
 def select_bandwidth(x, Y, *, quantiles=None, cutoff=0.0, method="simple",
-                     kernel="epanechnikov", treatment=None, rule="mse"):
-    """R3D's plug-in bandwidths (as ``R3D(bandwidth="mse"|"cer")`` selects them).
+                     kernel="epanechnikov", treatment=None, rule="mse",
+                     covariates=None):
+    """R3D's plug-in bandwidths (as ``R3D(bandwidth="mse"|"cer")`` selects them;
+    ``method="frechet"`` gives the one integrated-MSE bandwidth of R3D's default,
+    ``bandwidth="imse"``).
 
     Parameters
     ----------
@@ -101,6 +105,9 @@ def select_bandwidth(x, Y, *, quantiles=None, cutoff=0.0, method="simple",
     treatment : array-like of shape (n,), optional
         0/1 treatment (adds the first stage's bandwidth).
     rule : {"mse", "cer"}, default="mse"
+    covariates : array-like of shape (n, k), optional
+        Select for the covariate-adjusted responses, as ``R3D.fit(...,
+        covariates=)`` does (:mod:`statlogit.rdd._bandwidth`).
 
     Returns
     -------
@@ -118,5 +125,6 @@ def select_bandwidth(x, Y, *, quantiles=None, cutoff=0.0, method="simple",
         raise ValueError(f"quantiles has {q.size} levels but Y has {m} columns.")
     t = None if treatment is None else as_float_array(treatment, name="treatment",
                                                        ndim=1)
+    Z = None if covariates is None else covariate_matrix(covariates, xc.size)
     return select_bandwidths(xc, Y, t, q, method=method, kernel=_kernel_code(kernel),
-                             parity=False, coverage=rule == "cer")
+                             parity=False, coverage=rule == "cer", covariates=Z)

@@ -233,7 +233,9 @@ def test_frechet_limits_are_monotone_with_one_bandwidth():
     assert np.mean(np.abs(est.tau_ - truth)) < 2.0
 
 
-def test_simple_limits_are_monotone_with_per_quantile_bandwidths(fitted):
+def test_simple_limits_are_monotone_with_per_quantile_bandwidths(sharp_data):
+    x, Y, _ = sharp_data
+    fitted = R3D(quantiles=DECILES, bandwidth="mse", random_state=0).fit(x, Y)
     assert np.all(np.diff(fitted.m_plus_) >= 0) and np.all(np.diff(fitted.m_minus_) >= 0)
     assert fitted.bandwidth_.shape == (9,) and np.unique(fitted.bandwidth_).size > 1
 
@@ -355,7 +357,7 @@ def test_bad_test_range_raises(fitted):
 
 def test_coverage_rule_scales_mse_bandwidths(sharp_data):
     x, Y, _ = sharp_data
-    mse = R3D(quantiles=DECILES, n_bootstrap=10).fit(x, Y)
+    mse = R3D(quantiles=DECILES, n_bootstrap=10, bandwidth="mse").fit(x, Y)
     cer = R3D(quantiles=DECILES, n_bootstrap=10, bandwidth="cer").fit(x, Y)
     np.testing.assert_allclose(cer.bandwidth_, mse.bandwidth_ * x.size ** (-1 / 20),
                                rtol=1e-12)
@@ -450,7 +452,9 @@ def test_local_polynomial_and_select_bandwidth_are_r3ds_steps(sharp_data):
     est = R3D(quantiles=DECILES, kernel="triangular", n_bootstrap=20,
               random_state=0).fit(x, Y)
     Q = np.array([np.quantile(y, DECILES) for y in Y])
-    sel = select_bandwidth(x, Q, quantiles=DECILES, kernel="triangular")
+    # the default bandwidth is the one integrated-MSE ("frechet") selection
+    sel = select_bandwidth(x, Q, quantiles=DECILES, kernel="triangular",
+                           method="frechet")
     np.testing.assert_allclose(sel.outcome, est.bandwidth_, rtol=1e-12)
     fit = local_polynomial(x, Q, est.bandwidth_, p=2, kernel="triangular")
     np.testing.assert_allclose(fit.above.coef, est.coef_plus_, rtol=1e-10, atol=1e-12)

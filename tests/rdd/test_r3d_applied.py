@@ -38,10 +38,8 @@ def _fit_quietly(est, *args, **kwargs):
         return est.fit(*args, **kwargs)
 
 
-@pytest.mark.parametrize(("kernel", "rd_kernel"), KERNELS)
-@pytest.mark.parametrize("p", [1, 2])
-@pytest.mark.parametrize("case", CASES)
-def test_single_observation_equals_rdrobust(scalar_design, kernel, rd_kernel, p, case):
+def _ours_and_rdrobust(scalar_design, kernel, rd_kernel, p, case, vce):
+    """R3D and rdrobust on the single-observation design, at h = 0.4."""
     rdrobust = pytest.importorskip("rdrobust").rdrobust
     x, y, z, g, t = scalar_design
     ours, theirs = {}, {}
@@ -53,11 +51,20 @@ def test_single_observation_equals_rdrobust(scalar_design, kernel, rd_kernel, p,
         ours["treatment"] = theirs["fuzzy"] = t
     deriv = 1 if "deriv1" in case else 0
     est = _fit_quietly(R3D(p=p, kernel=kernel, bandwidth=0.4, quantiles=LEVELS,
-                           n_bootstrap=10, deriv=deriv, random_state=0), x, y, **ours)
+                           n_bootstrap=10, deriv=deriv, vce=vce, random_state=0),
+                       x, y, **ours)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = rdrobust(y, x, c=0, p=p, h=0.4, kernel=rd_kernel, vce="hc1",
+        ref = rdrobust(y, x, c=0, p=p, h=0.4, kernel=rd_kernel, vce=vce,
                        deriv=deriv or None, **theirs)
+    return est, ref
+
+
+@pytest.mark.parametrize(("kernel", "rd_kernel"), KERNELS)
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("case", CASES)
+def test_single_observation_equals_rdrobust(scalar_design, kernel, rd_kernel, p, case):
+    est, ref = _ours_and_rdrobust(scalar_design, kernel, rd_kernel, p, case, "hc1")
     np.testing.assert_allclose(est.tau_, ref.coef.iloc[0, 0], rtol=0, atol=1e-8)
     np.testing.assert_allclose(est.std_errors_, ref.se.iloc[0, 0], rtol=1e-6)
 
@@ -217,3 +224,68 @@ def test_local_polynomial_derivative_is_the_kink_estimate(pyplot):
     ax = est.plot()
     assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == [
         "95% uniform band", "95% pointwise"]
+
+
+@pytest.mark.parametrize(("kernel", "rd_kernel"), KERNELS)
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("case", ["plain", "covariates", "fuzzy", "deriv1",
+                                  "fuzzy+covariates", "fuzzy+deriv1"])
+def test_hc3_equals_rdrobust_hc3(scalar_design, kernel, rd_kernel, p, case):
+    est, ref = _ours_and_rdrobust(scalar_design, kernel, rd_kernel, p, case, "hc3")
+    np.testing.assert_allclose(est.tau_, ref.coef.iloc[0, 0], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(est.std_errors_, ref.se.iloc[0, 0], rtol=1e-6)
+    # HC3 residuals are larger than the fitted ones: the band widens
+    hc1, _ = _ours_and_rdrobust(scalar_design, kernel, rd_kernel, p, case, "hc1")
+    assert est.critical_value_ > hc1.critical_value_
+
+
+def test_imse_bandwidth_is_the_frechet_selection():
+    x, Y, _ = make_r3d_package(300, 30, delta=1.0, random_state=3)
+    q = np.arange(1, 10) / 10
+    one = R3D(quantiles=q, bandwidth="imse", n_bootstrap=20, random_state=0).fit(x, Y)
+    frechet = R3D(quantiles=q, method="frechet", n_bootstrap=20, random_state=0).fit(x, Y)
+    per_level = R3D(quantiles=q, bandwidth="mse", n_bootstrap=20,
+                    random_state=0).fit(x, Y)
+    np.testing.assert_array_equal(one.bandwidth_, frechet.bandwidth_)
+    assert np.ptp(one.bandwidth_) == 0 and np.ptp(per_level.bandwidth_) > 0
+    fixed = R3D(quantiles=q, bandwidth=float(one.bandwidth_[0]), n_bootstrap=20,
+                random_state=0).fit(x, Y)
+    np.testing.assert_array_equal(one.tau_, fixed.tau_)
+
+
+def test_default_bandwidth_is_imse_and_the_r_packages_mse_with_parity():
+    x, Y, _ = make_r3d_package(300, 30, delta=1.0, random_state=3)
+    q = np.arange(1, 10) / 10
+
+    def fit(**params):
+        return R3D(quantiles=q, n_bootstrap=20, random_state=0, **params).fit(x, Y)
+
+    assert R3D().bandwidth is None
+    np.testing.assert_array_equal(fit().bandwidth_, fit(bandwidth="imse").bandwidth_)
+    np.testing.assert_array_equal(fit().tau_, fit(bandwidth="imse").tau_)
+    np.testing.assert_array_equal(fit(parity="R3D").bandwidth_,
+                                  fit(parity="R3D", bandwidth="mse").bandwidth_)
+    assert np.ptp(fit(parity="R3D").bandwidth_) > 0
+
+
+def test_vce_choices_are_checked(scalar_design):
+    x, y, _, g, _ = scalar_design
+    with pytest.raises(ValueError, match="vce must be"):
+        R3D(vce="hc2", bandwidth=0.4).fit(x, y)
+    with pytest.raises(ValueError, match="with cluster= use"):
+        _fit_quietly(R3D(vce="hc3", bandwidth=0.4), x, y, cluster=g)
+    with pytest.raises(ValueError, match="parity='R3D'"):
+        R3D(vce="hc3", parity="R3D", bandwidth=0.4).fit(x, y)
+    with pytest.raises(ValueError, match="'imse'"):
+        R3D(bandwidth="rot").fit(x, y)
+    with pytest.raises(ValueError, match="restrict_bandwidth must be"):
+        R3D(restrict_bandwidth="yes").fit(x, y)
+
+
+def test_summary_names_the_variance_estimator(scalar_design):
+    x, y, *_ = scalar_design
+    notes = {vce: str(_fit_quietly(R3D(vce=vce, bandwidth=0.4, quantiles=LEVELS,
+                                       n_bootstrap=10, random_state=0), x, y).summary())
+             for vce in ("hc1", "hc3")}
+    assert "HC1 standard errors" in notes["hc1"]
+    assert "HC3 standard errors" in notes["hc3"]

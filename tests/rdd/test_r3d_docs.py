@@ -25,3 +25,12 @@ def test_the_usage_example_runs(pyplot, capsys):
     assert 0.0 <= test.p_value <= 1.0
     assert set(namespace["placebo"]["cutoff"]) == {-0.5, 0.5}
     assert "Effective units below" in capsys.readouterr().out
+
+
+def test_the_usage_example_warns_nothing(pyplot, capsys):
+    import warnings
+
+    code = _first_code_block(PAGE.read_text())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exec(compile(code, str(PAGE), "exec"), {})  # noqa: S102

@@ -24,7 +24,8 @@ def _linear_design(n=300, seed=0):
 def test_wide_bandwidth_is_kept_and_the_warning_gives_the_numbers():
     x, Y = _linear_design()
     with pytest.warns(UserWarning, match=WIDE) as record:
-        est = R3D(quantiles=DECILES, n_bootstrap=50, random_state=0).fit(x, Y)
+        est = R3D(quantiles=DECILES, bandwidth="mse", n_bootstrap=50,
+                  random_state=0).fit(x, Y)
     message = next(str(r.message) for r in record if WIDE in str(r.message))
     below, above = -x.min(), x.max()
     wide = (est.bandwidth_ > below) | (est.bandwidth_ > above)
@@ -43,7 +44,8 @@ def test_wide_bandwidth_is_kept_and_the_warning_gives_the_numbers():
 def test_warning_in_original_units_of_x():
     x, Y = _linear_design(seed=1)
     with pytest.warns(UserWarning, match=WIDE) as record:
-        est = R3D(quantiles=DECILES, n_bootstrap=20, random_state=0).fit(1000 * x, Y)
+        est = R3D(quantiles=DECILES, bandwidth="mse", n_bootstrap=20,
+                  random_state=0).fit(1000 * x, Y)
     message = next(str(r.message) for r in record if WIDE in str(r.message))
     largest = float(re.search(r"largest h = ([0-9.e+]+)", message).group(1))
     assert largest == pytest.approx(est.bandwidth_.max(), rel=1e-3)
@@ -81,3 +83,22 @@ def test_fixed_bandwidths_wider_than_the_data_do_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         R3D(quantiles=DECILES, bandwidth=5.0, n_bootstrap=20, random_state=0).fit(x, Y)
+
+
+def test_restrict_bandwidth_caps_at_the_larger_side_range_without_warning():
+    x, Y = _linear_design(seed=5)
+    reach = max(-x.min(), x.max())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        kept = R3D(quantiles=DECILES, bandwidth="mse", n_bootstrap=20,
+                   random_state=0).fit(x, Y)
+    assert np.any(kept.bandwidth_ > reach)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        capped = R3D(quantiles=DECILES, bandwidth="mse", restrict_bandwidth=True,
+                     n_bootstrap=20, random_state=0).fit(x, Y)
+    np.testing.assert_array_equal(capped.bandwidth_, np.minimum(kept.bandwidth_, reach))
+    fixed = R3D(quantiles=DECILES, bandwidth=capped.bandwidth_, n_bootstrap=20,
+                random_state=0).fit(x, Y)
+    np.testing.assert_array_equal(fixed.tau_, capped.tau_)
+    np.testing.assert_array_equal(capped.bandwidth_selection_.outcome, capped.bandwidth_)
