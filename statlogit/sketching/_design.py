@@ -25,8 +25,9 @@ import scipy.sparse
 from scipy.linalg.blas import dtrmm
 
 from statlogit.sketching._kernels import compensated_gradient, csr_weighted_gram, sparse_sketch
+from statlogit.sketching._memmap import row_chunks
 
-_CHUNK_BYTES = 1 << 21  # a row chunk of about 2 MB: in cache for its second read
+_CHUNK_BYTES = 1 << 23  # a row chunk of about 8 MB: in (L3) cache for its second read
 
 
 class _CentredDesign:
@@ -70,20 +71,18 @@ class _CentredDesign:
         """
         mean = self.mean if (self.centred and centre) else None
         out = []
-        for start in range(0, self.n_samples, self.chunk_rows):
-            rows = slice(start, start + self.chunk_rows)
+        for rows, block in row_chunks(self.X, self.chunk_rows):
             root = None if self.root is None else self.root[rows]
-            out.append(_on_chunk(func, self.X[rows], mean, root,
+            out.append(_on_chunk(func, block, mean, root,
                                  [a[rows] for a in row_arrays], consts))
         return out
 
     def raw_chunks(self):
         """Row blocks of :math:`A_0` with their row slices (copies when centring)."""
         mean = self.mean if self.centred else None
-        for start in range(0, self.n_samples, self.chunk_rows):
-            rows = slice(start, start + self.chunk_rows)
+        for rows, block in row_chunks(self.X, self.chunk_rows):
             root = None if self.root is None else self.root[rows]
-            yield rows, _raw_block(self.X[rows], mean, root)
+            yield rows, _raw_block(block, mean, root)
 
     def residual_gradient(self, b, coef):
         r""":math:`\|r\|_F` and :math:`A^\top r` for :math:`r = b - Az`, in one read.

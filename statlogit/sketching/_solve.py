@@ -123,7 +123,7 @@ _GRAM_KAPPA = 3e6  # kappa(R) below which the Gram route's u kappa^2 is refined 
 
 
 def exact_solve(design, b, operator, *, alpha, tol, max_iter):
-    """Sketch-and-precondition with iterative refinement; ``b`` is (n, k).
+    r"""Sketch-and-precondition with iterative refinement; ``b`` is (n, k).
 
     Passes over the design: the sketch, one pass forming the preconditioned Gram
     matrix and :math:`W^\top A^\top b` (the first solution costs no extra read, see

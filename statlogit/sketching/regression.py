@@ -20,6 +20,7 @@ from statlogit.inference import WaldInferenceMixin
 from statlogit.sketching import _inference
 from statlogit.sketching._dask import _DaskDesign, dask_moments, is_dask_array
 from statlogit.sketching._design import _CentredDesign, _SparseDesign
+from statlogit.sketching._memmap import row_chunks
 from statlogit.sketching._solve import exact_solve, sketch_and_solve
 from statlogit.sketching.operators import SKETCHES, SketchOperator, make_sketch, sketch_size_rule
 from statlogit.solvers.linear import weighted_lstsq
@@ -302,8 +303,8 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
         """A 2-D float64 memory map is read in chunks, never copied whole."""
         validate_data(self, X[:1], dtype=np.float64)  # names, n_features_in_
         y = _check_response(y, X.shape[0])
-        for start in range(0, X.shape[0], 1 << 16):
-            if not np.all(np.isfinite(X[start:start + (1 << 16)])):
+        for _, block in row_chunks(X, 1 << 14):
+            if not np.all(np.isfinite(block)):
                 raise ValueError("Input X contains NaN or infinity; remove or impute them.")
         return X, y
 
@@ -314,6 +315,9 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
         if weights is None:
             weights = np.ones(X.shape[0])
         total = weights.sum()
+        if isinstance(X, np.memmap):  # in chunks, letting the pages go
+            x_mean = sum(weights[rows] @ block for rows, block in row_chunks(X, 1 << 14))
+            return x_mean / total, np.asarray(weights @ y / total)
         x_mean = np.asarray(X.T @ weights).ravel() / total
         return x_mean, np.asarray(weights @ y / total)
 

@@ -78,3 +78,31 @@ def test_memmap_is_read_in_chunks_and_equals_in_memory_fit(tmp_path):
     memory = SketchedLinearRegression(cov_type="HC1", random_state=0).fit(X, y)
     np.testing.assert_allclose(model.coef_, memory.coef_, rtol=1e-10)
     np.testing.assert_allclose(model.std_errors_, memory.std_errors_, rtol=1e-5)
+
+
+def test_dask_fit_streams_at_most_two_chunks_per_worker():
+    """Issue 18: observed, not assumed. A worker plugin counts the chunk-sized values in
+    each worker's memory after every task transition during the fit; the chunks are
+    generated on the workers (no copy of X anywhere), 32 of them for 2 workers. The
+    control computes X whole on the same cluster: the monitor does see chunks pile up."""
+    from statlogit.sketching import WorkerChunkMonitor
+
+    n, d, n_chunks = 1 << 15, 8, 32
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        X = da.random.default_rng(0).standard_normal((n, d), chunks=(n // n_chunks, d))
+        in_memory = X.compute()
+        y = in_memory @ np.linspace(-1.0, 1.0, d) + np.random.default_rng(1).standard_normal(n)
+        chunk_bytes = X.nbytes // n_chunks
+        with WorkerChunkMonitor(client, min_bytes=chunk_bytes // 2) as monitor:
+            model = SketchedLinearRegression(random_state=0).fit(X, y)
+            held = monitor.max_held()
+        # the monitor sees chunks at all: computing X whole puts all of them somewhere
+        with WorkerChunkMonitor(client, min_bytes=chunk_bytes // 2) as control:
+            X.persist().compute()
+            gathered = control.max_held()
+    memory = SketchedLinearRegression(random_state=0).fit(in_memory, y)
+    np.testing.assert_allclose(model.coef_, memory.coef_, rtol=1e-10)
+    assert len(held) == 2 and 1 <= max(held.values()) <= 2, held
+    assert sum(gathered.values()) >= n_chunks, gathered
