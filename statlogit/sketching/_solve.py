@@ -157,8 +157,11 @@ def exact_solve(design, b, operator, *, alpha, tol, max_iter):
     else:
         return None
     inverse = w @ _upper_inverse(r_chol)  # F^{-1} with F'F ~ A'A + P
-    x0 = inverse @ scipy.linalg.solve_triangular(r_chol, h0, trans="T", check_finite=False)
-    z, n_iter, last_step, rss = _refine(design, b, inverse, penalty, tol, max_iter, x0)
+    y0 = scipy.linalg.solve_triangular(r_chol, h0, trans="T", check_finite=False)
+    # ||b - A x0||^2 = ||b||^2 - ||y0||^2 (no penalty): the first residual, for free
+    rss0 = max(float(np.sum(b * b)) - float(np.sum(y0 * y0)), 0.0)
+    z, n_iter, last_step, rss = _refine(design, b, inverse, penalty, tol, max_iter,
+                                        inverse @ y0, rss0)
     coef = scaled.minimum_norm(z if scaled.transform is None else scaled.transform @ z)
     expand = _expansion(scaled)
     bread = expand @ inverse @ inverse.T @ expand.T
@@ -185,7 +188,7 @@ def _cholesky(gram):
     return r_chol if np.all(np.isfinite(r_chol)) else None
 
 
-def _refine(design, b, inverse, penalty, tol, max_iter, coef):
+def _refine(design, b, inverse, penalty, tol, max_iter, coef, rss0):
     r"""Iterative refinement on the corrected semi-normal equations.
 
     From the first solution ``coef`` (iteration 1),
@@ -194,12 +197,16 @@ def _refine(design, b, inverse, penalty, tol, max_iter, coef):
     contraction :math:`\rho = \|s_k\|/\|s_{k-1}\| \le 1/4`, the next one would be
     (:math:`\rho\|s_k\| \le` ``tol`` :math:`\|z\|`); stops quietly when the steps
     stall at the attainable accuracy (:func:`_attainable_error`) and warns with a
-    ``ConvergenceWarning`` if they stall far above it or ``max_iter`` is reached.
+    ``ConvergenceWarning`` if they stall far above it or ``max_iter`` is reached. When
+    that level already exceeds :math:`\|z\|` at the first solution (``rss0`` its
+    residual sum of squares), no digit is attainable and no step is taken.
     """
     previous = np.linalg.norm(coef)
     step = coef.copy()
     rss = None
     singular = np.linalg.svd(inverse, compute_uv=False)
+    if _attainable_error(singular, coef, np.sqrt(rss0)) >= previous:
+        return coef, 1, step, rss0 if not penalty.any() else None
     for iteration in range(2, max_iter + 1):
         residual_norm, gradient = design.residual_gradient(b, coef)
         step = _solve_normal(inverse, gradient - penalty[:, None] * coef)

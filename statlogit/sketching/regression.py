@@ -5,6 +5,7 @@ with a random sketch :math:`S \in \mathbb{R}^{m \times n}` (:mod:`statlogit.sket
 """
 
 import copy
+import functools
 import numbers
 import warnings
 
@@ -13,7 +14,7 @@ import pandas as pd
 import scipy.sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from statlogit._validation import check_sample_weight, check_scalar
 from statlogit.inference import WaldInferenceMixin
@@ -375,7 +376,7 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
                 "sketch='srht'.", UserWarning, stacklevel=3)
         # the passes over A are chunk-sized BLAS calls, which threads only slow down
         # (2.1x on the benchmark's ill-conditioned case with two OpenBLAS threads)
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _blas_controller().limit(limits=1, user_api="blas"):
             fit = exact_solve(design, b, operator, alpha=self.alpha, tol=self.tol,
                               max_iter=self.max_iter)
         if fit is not None and fit.rank < design.X.shape[1]:
@@ -462,6 +463,12 @@ def _check_response(y, n):
     if not np.all(np.isfinite(y)):
         raise ValueError("Input y contains NaN or infinity; remove or impute them.")
     return y
+
+
+@functools.cache
+def _blas_controller():
+    """One :class:`threadpoolctl.ThreadpoolController` (finding the libraries takes ms)."""
+    return ThreadpoolController()
 
 
 def _power_of_two(value):
