@@ -35,11 +35,12 @@ class _DaskDesign(_CentredDesign):
         self._rows = [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
     def _map(self, func, *row_arrays, consts=(), centre=True, rows_per_chunk=None):
-        """The per-chunk tasks (the array's own chunks: ``rows_per_chunk`` is ignored), computed in waves of one chunk per worker thread.
+        """The per-chunk tasks, computed in waves of one chunk per worker thread.
 
         Each task reads its block and returns a small result; a wave is finished (its
         blocks released) before the next starts, so a worker never holds more than the
-        blocks of one wave, whatever order the scheduler prefers.
+        blocks of one wave, whatever order the scheduler prefers. The chunks are the
+        array's own (``rows_per_chunk`` is ignored).
         """
         import dask
 
