@@ -28,6 +28,7 @@ from statlogit.sketching._kernels import compensated_gradient, csr_weighted_gram
 from statlogit.sketching._memmap import row_chunks
 
 _CHUNK_BYTES = 1 << 23  # a row chunk of about 8 MB: in (L3) cache for its second read
+_FSUM_ENTRIES = 1 << 12  # gradient entries summed exactly over the chunks
 _B_ROWS = 1 << 10  # rows per chunk of the AW pass (trmm then syrk): measured fastest
 
 
@@ -339,7 +340,11 @@ def _scale_rows(x, scale):
 
 
 def _exact_sum(parts):
-    """Correctly rounded sum of a list of equal-shape arrays (``math.fsum`` per entry)."""
+    """Sum of a list of equal-shape arrays: correctly rounded (``math.fsum`` per entry)
+    up to ``_FSUM_ENTRIES`` entries, numpy's pairwise summation beyond (many responses)."""
     stacked = np.stack(parts).reshape(len(parts), -1)
-    out = np.array([math.fsum(column) for column in stacked.T])
+    if stacked.shape[1] > _FSUM_ENTRIES:
+        out = np.ascontiguousarray(stacked.T).sum(axis=1)
+    else:
+        out = np.array([math.fsum(column) for column in stacked.T])
     return out.reshape(np.shape(parts[0]))
