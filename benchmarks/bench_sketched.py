@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from benchmarks._harness import time_call
 from statlogit import SketchedLinearRegression
-from statlogit.sketching import fwht, make_sketch
+from statlogit.sketching import WorkerChunkMonitor, fwht, make_sketch
 
 
 def _problem(n, d, seed=0):
@@ -224,25 +224,34 @@ def sparse_table(n, d, density, repeats, seed=0):
 
 
 def dask_table(log2_n, d, n_chunks):
-    """A dask array on a 2-worker LocalCluster: time and agreement with an in-memory fit."""
+    """A dask array on a 2-worker LocalCluster: time, chunks held, agreement in memory."""
     import dask.array as da
     from dask.distributed import Client, LocalCluster
 
     n = 1 << log2_n
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
-            Client(cluster):
+            Client(cluster) as client:
         X = da.random.default_rng(0).standard_normal((n, d), chunks=(n // n_chunks, d))
-        y = (X @ np.linspace(-1, 1, d) + 1.0).compute() + \
-            np.random.default_rng(1).standard_normal(n)
+        in_memory = X.compute()
+        y = in_memory @ np.linspace(-1, 1, d) + 1.0 + np.random.default_rng(1).standard_normal(n)
         model = SketchedLinearRegression(random_state=0)
-        start = time.perf_counter()
-        model.fit(X, y)
-        seconds = time.perf_counter() - start
-        memory = SketchedLinearRegression(random_state=0).fit(X.compute(), y)
+        with WorkerChunkMonitor(client, min_bytes=X.nbytes // n_chunks // 2) as monitor:
+            start = time.perf_counter()
+            model.fit(X, y)
+            seconds = time.perf_counter() - start
+            held = monitor.max_held()
+    start = time.process_time()
+    memory = SketchedLinearRegression(random_state=0).fit(in_memory, y)
+    seconds_memory = time.process_time() - start
     error = np.max(np.abs(model.coef_ - memory.coef_) / np.abs(memory.coef_))
-    print(f"\n## dask array ({n}, {d}) in {n_chunks} chunks, LocalCluster(2 workers)\n")
-    print(f"fit: {seconds:.3g} s wall; max relative difference to the in-memory fit "
-          f"{error:.1e}; {model.n_iter_} refinement steps")
+    print(f"\n## dask array ({n}, {d}) in {n_chunks} chunks of "
+          f"{X.nbytes / n_chunks / 2**20:.0f} MiB, LocalCluster(2 worker processes, 1 thread "
+          f"each); load average {os.getloadavg()[0]:.1f}\n")
+    print(f"fit: {seconds:.3g} s wall ({model.n_iter_} iterations; in memory: "
+          f"{seconds_memory:.3g} CPU-s); most chunks any worker held at once (values of at "
+          f"least half a chunk in its memory, after every task transition): "
+          f"{max(held.values())} ({held}); max relative coefficient difference to the "
+          f"in-memory fit {error:.1e}")
 
 
 def main():

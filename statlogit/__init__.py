@@ -43,7 +43,7 @@ _EXPORTS = {
     "sketching": (
         "fwht", "OSNAP", "SKETCHES", "SRHT", "CountSketch", "GaussianSketch",
         "SketchOperator", "SparseSign", "make_sketch", "sketch_size_rule",
-        "theory_sketch_size", "SketchedLinearRegression",
+        "theory_sketch_size", "SketchedLinearRegression", "WorkerChunkMonitor",
     ),
 }
 _FAMILY_OF = {name: family for family, names in _EXPORTS.items() for name in names}

@@ -2,9 +2,11 @@
 (Song, Ye, Yin & Zhang, 2023).
 
 ``fwht`` (the fast Walsh-Hadamard transform behind the SRHT) is public for benchmarks
-and users who want the transform itself.
+and users who want the transform itself; ``WorkerChunkMonitor`` observes how many
+chunks each dask.distributed worker holds during a fit.
 """
 
+from statlogit.sketching._dask import WorkerChunkMonitor
 from statlogit.sketching._fwht import fwht
 from statlogit.sketching.operators import (
     OSNAP,
@@ -24,6 +26,7 @@ from statlogit.sketching.regression import (
 
 __all__ = [
     "fwht",
+    "WorkerChunkMonitor",
     "OSNAP",
     "SKETCHES",
     "SRHT",

@@ -22,11 +22,14 @@ import math
 import numpy as np
 import scipy.linalg
 import scipy.sparse
+from scipy.linalg.blas import dtrmm
 
-from statlogit.sketching._kernels import csr_weighted_gram, sparse_sketch
+from statlogit.sketching._kernels import compensated_gradient, csr_weighted_gram, sparse_sketch
+from statlogit.sketching._memmap import row_chunks
 
-_CHUNK_ROWS = 1 << 12
-_PAIR_ROWS = 8
+_CHUNK_BYTES = 1 << 23  # a row chunk of about 8 MB: in (L3) cache for its second read
+_FSUM_ENTRIES = 1 << 12  # gradient entries summed exactly over the chunks
+_B_ROWS = 1 << 10  # rows per chunk of the AW pass (trmm then syrk): measured fastest
 
 
 class _CentredDesign:
@@ -40,6 +43,8 @@ class _CentredDesign:
         self.n_samples, self.n_features = X.shape
         self.scale = None
         self.transform = None
+        self.chunk_rows = int(min(1 << 13, max(1 << 9, _CHUNK_BYTES // (8 * max(
+            self.n_features, 1)))))
 
     # --------------------------------------------------------- effective columns
     def set_transform(self, scale, transform=None):
@@ -59,7 +64,7 @@ class _CentredDesign:
         return g if self.transform is None else self.transform.T @ g
 
     # ------------------------------------------------------------------ passes
-    def _map(self, func, *row_arrays, consts=(), centre=True):
+    def _map(self, func, *row_arrays, consts=(), centre=True, rows_per_chunk=None):
         """``func(raw_block, root_block, *row_blocks, *consts)`` on every row chunk.
 
         The map half of the map-reduce every pass is written as (the caller sums the
@@ -68,20 +73,18 @@ class _CentredDesign:
         """
         mean = self.mean if (self.centred and centre) else None
         out = []
-        for start in range(0, self.n_samples, _CHUNK_ROWS):
-            rows = slice(start, start + _CHUNK_ROWS)
+        for rows, block in row_chunks(self.X, rows_per_chunk or self.chunk_rows):
             root = None if self.root is None else self.root[rows]
-            out.append(_on_chunk(func, self.X[rows], mean, root,
+            out.append(_on_chunk(func, block, mean, root,
                                  [a[rows] for a in row_arrays], consts))
         return out
 
     def raw_chunks(self):
         """Row blocks of :math:`A_0` with their row slices (copies when centring)."""
         mean = self.mean if self.centred else None
-        for start in range(0, self.n_samples, _CHUNK_ROWS):
-            rows = slice(start, start + _CHUNK_ROWS)
+        for rows, block in row_chunks(self.X, self.chunk_rows):
             root = None if self.root is None else self.root[rows]
-            yield rows, _raw_block(self.X[rows], mean, root)
+            yield rows, _raw_block(block, mean, root)
 
     def residual_gradient(self, b, coef):
         r""":math:`\|r\|_F` and :math:`A^\top r` for :math:`r = b - Az`, in one read.
@@ -90,14 +93,16 @@ class _CentredDesign:
         zero while its terms :math:`a_{ij} r_i` are not: a plain ``r @ A`` accumulates
         rounding errors of about :math:`u\|a_j\|\|r\|` per coordinate, which
         :math:`(A^\top A)^{-1}` magnifies into the error floor of the refinement when
-        the residual is large. Pairwise summation (:func:`_accurate_rmatvec`) leaves
-        about :math:`u\|a_j\|\|r\|/\sqrt n`, the rounding of the products themselves.
+        the residual is large. Compensated (Kahan) sums within each row chunk
+        (:func:`~statlogit.sketching._kernels.compensated_gradient`) and an exactly
+        rounded sum over the chunks leave about :math:`u\|a_j \circ r\|`, the
+        rounding of the products themselves.
         """
         vector = np.ndim(b) == 1
         x = self.expand(coef).reshape(self.X.shape[1], -1)
         parts = self._map(_chunk_residual_gradient, b, consts=(x,))
-        squares = sum(part[0] for part in parts)
-        gradient = self.contract(_pairwise_sum(np.stack([part[1] for part in parts])))
+        squares = math.fsum(part[0] for part in parts)
+        gradient = self.contract(_exact_sum([p for part in parts for p in part[1:]]).T)
         return math.sqrt(squares), (gradient.ravel() if vector else gradient)
 
     def residual_summary(self, b, coef, *, meat):
@@ -115,29 +120,43 @@ class _CentredDesign:
         r""":math:`[\sqrt w \mid A_0]^\top \operatorname{diag}(v) [\sqrt w \mid A_0]`."""
         return sum(self._map(_chunk_weighted_gram, v))
 
-    def preconditioned_gram(self, r_sketch, penalty):
-        r""":math:`R^{-\top}(A^\top A + \operatorname{diag}(p))R^{-1}`, one read of :math:`A`.
+    def preconditioned_gram(self, w, penalty, b, *, route):
+        r"""``(G, h)``: :math:`W^\top(A^\top A + \operatorname{diag}(p))W` and
+        :math:`W^\top A^\top b`, in one read of :math:`A` (:math:`W = R^{-1}`, upper).
 
-        When :math:`R` shows a modest condition number (:math:`\kappa < 10^3`) the Gram
-        matrix is accumulated (BLAS ``syrk``, the fastest pass) and preconditioned
-        afterwards: its rounding error, about :math:`u\kappa^2 \le 10^{-10}`, is removed
-        by the refinement. Otherwise :math:`AR^{-1}` is formed chunk by chunk (``trsm``)
-        before its Gram matrix, which stays accurate to :math:`u` whatever
-        :math:`\kappa` (Cholesky-QR on a well-conditioned matrix).
+        ``route="gram"``: the Gram matrix is accumulated (BLAS ``syrk``, the pass
+        normal equations make) and preconditioned afterwards; its rounding, about
+        :math:`u\kappa(R)^2`, is removed by the refinement, so the caller takes it
+        for modest :math:`\kappa(R)`. ``"b"`` / ``"b32"``: :math:`B = AW` is formed chunk
+        by chunk (``trmm``) and the Gram matrix of :math:`B`, well conditioned whatever
+        :math:`\kappa(A)`, is accumulated in double or single precision (Cholesky-QR
+        on a well-conditioned matrix; the single-precision rounding, about
+        :math:`10^{-7}`, is again removed by the refinement).
         """
-        if np.linalg.cond(r_sketch) < 1e3:
-            scale = self.scale
-            if self.transform is None and scale is not None and np.all(
-                    np.abs(np.frexp(scale)[1]) < 400):
-                # powers of two within range: D (X'X) D is exact, and the chunks need
-                # no scaled copy
-                raw = sum(self._map(_chunk_gram, consts=(None, None, None)))
-                gram = raw * np.outer(scale, scale)
-            else:
-                gram = sum(self._map(_chunk_gram, consts=(scale, self.transform, None)))
-            return _precondition(gram + np.diag(penalty), r_sketch)
-        gram = sum(self._map(_chunk_gram, consts=(self.scale, self.transform, r_sketch)))
-        return gram + _precondition(np.diag(penalty), r_sketch)
+        scale, transform = self.scale, self.transform
+        raw_scaled = transform is None and scale is not None and np.all(
+            np.abs(np.frexp(scale)[1]) < 400)
+        if route == "gram":
+            # powers of two within range: D (X'X) D is exact, and the chunks need no
+            # scaled copy
+            consts = (None, None, None, False) if raw_scaled else (
+                scale, transform, None, False)
+            parts = self._map(_chunk_gram, b, consts=consts)
+            gram = sum(part[0] for part in parts)
+            rhs = _exact_sum([part[1] for part in parts])
+            if raw_scaled:
+                gram = gram * np.outer(scale, scale)
+                rhs = _scale_rows(rhs, scale)
+            return _precondition(gram + np.diag(penalty), w), w.T @ rhs
+        if raw_scaled:  # (A_0 D) W = A_0 (D W): the powers of two fold into W exactly
+            scale, w_raw = None, self.scale[:, None] * w
+        else:
+            w_raw = w
+        parts = self._map(_chunk_gram, b, consts=(scale, transform, np.asfortranarray(w_raw),
+                                                   route == "b32"), rows_per_chunk=_B_ROWS)
+        gram = sum(part[0] for part in parts)
+        gram = 0.5 * (gram + gram.T) + w.T @ (penalty[:, None] * w)
+        return gram, _exact_sum([part[1] for part in parts])
 
     def sketch(self, operator, *vectors):
         r""":math:`S[A_0 \mid v_1 \mid \dots]`, :math:`SA_0 = S(\sqrt w X) - (S\sqrt w)\mu^\top`.
@@ -236,14 +255,15 @@ class _SparseDesign(_CentredDesign):
         out[1:, 1:] = slopes
         return out
 
-    def preconditioned_gram(self, r_sketch, penalty):
-        """The Gram route only (:math:`X^\\top W X` sparse); the refinement corrects it."""
+    def preconditioned_gram(self, w, penalty, b, *, route):
+        """The Gram route only (:math:`X^\top W X` sparse); the refinement corrects it."""
         gram = self.weighted_gram(np.ones(self.n_samples))[1:, 1:]
+        rhs = self._rmatvec(b)
         if self.scale is not None:
             gram = gram * np.outer(self.scale, self.scale)
         if self.transform is not None:
             gram = self.transform.T @ gram @ self.transform
-        return _precondition(gram + np.diag(penalty), r_sketch)
+        return _precondition(gram + np.diag(penalty), w), w.T @ self.contract(rhs)
 
     def sketch(self, operator, *vectors):
         Xw = self.X if self.root is None else scipy.sparse.diags(self.root) @ self.X
@@ -275,7 +295,9 @@ def _chunk_sparse_sketch(raw, root, hash_rows, hash_values, m):
 
 def _chunk_residual_gradient(raw, root, b, x):
     residual = b.reshape(raw.shape[0], -1) - raw @ x
-    return float(np.sum(residual * residual)), _accurate_rmatvec(raw, residual)
+    flat = residual.ravel()
+    return (float(flat @ flat), *compensated_gradient(np.ascontiguousarray(raw),
+                                                      np.ascontiguousarray(residual)))
 
 
 def _chunk_residual_summary(raw, root, b, x, meat):
@@ -293,20 +315,23 @@ def _chunk_weighted_gram(raw, root, v):
     return aug.T @ (v[:, None] * aug)
 
 
-def _chunk_gram(raw, root, scale, transform, r_sketch):
-    """Gram matrix of the effective block, or of the block times :math:`R^{-1}`."""
+def _chunk_gram(raw, root, b, scale, transform, w, single):
+    r"""Gram matrix and :math:`\cdot^\top b` of the effective block or of the block
+    times :math:`W` (``w`` upper triangular, Fortran order; ``single``: the Gram
+    matrix of the product in float32)."""
     block = raw if scale is None else raw * scale
     block = block if transform is None else block @ transform
-    if r_sketch is None:
-        return block.T @ block
-    y_t = scipy.linalg.solve_triangular(r_sketch, block.T, trans="T", check_finite=False)
-    return y_t @ y_t.T
+    b = b.reshape(block.shape[0], -1)
+    if w is None:
+        return block.T @ block, block.T @ b
+    product_t = dtrmm(1.0, w, block.T, side=0, lower=0, trans_a=1)  # (block W)^T
+    low = product_t.astype(np.float32) if single else product_t
+    return (low @ low.T).astype(np.float64), product_t @ b
 
 
-def _precondition(gram, r):
-    r""":math:`R^{-\top} G R^{-1}`, symmetrised."""
-    half = scipy.linalg.solve_triangular(r, gram, trans="T", check_finite=False)
-    out = scipy.linalg.solve_triangular(r, half.T, trans="T", check_finite=False)
+def _precondition(gram, w):
+    r""":math:`W^\top G W`, symmetrised."""
+    out = w.T @ gram @ w
     return 0.5 * (out + out.T)
 
 
@@ -314,16 +339,12 @@ def _scale_rows(x, scale):
     return x * (scale if x.ndim == 1 else scale[:, None])
 
 
-def _accurate_rmatvec(block, residual):
-    r""":math:`B^\top R` summed pairwise: groups of ``_PAIR_ROWS`` rows, then a tree."""
-    groups = block.shape[0] // _PAIR_ROWS
-    head = groups * _PAIR_ROWS
-    k = residual.shape[1]
-    partial = np.einsum("gpk,gpj->gjk", residual[:head].reshape(groups, _PAIR_ROWS, k),
-                        block[:head].reshape(groups, _PAIR_ROWS, block.shape[1]))
-    return _pairwise_sum(partial) + block[head:].T @ residual[head:]
-
-
-def _pairwise_sum(parts):
-    """Sum over the first axis by numpy's pairwise summation (along a contiguous axis)."""
-    return np.ascontiguousarray(np.moveaxis(parts, 0, -1)).sum(axis=-1)
+def _exact_sum(parts):
+    """Sum of a list of equal-shape arrays: correctly rounded (``math.fsum`` per entry)
+    up to ``_FSUM_ENTRIES`` entries, numpy's pairwise summation beyond (many responses)."""
+    stacked = np.stack(parts).reshape(len(parts), -1)
+    if stacked.shape[1] > _FSUM_ENTRIES:
+        out = np.ascontiguousarray(stacked.T).sum(axis=1)
+    else:
+        out = np.array([math.fsum(column) for column in stacked.T])
+    return out.reshape(np.shape(parts[0]))

@@ -195,3 +195,40 @@ def csr_weighted_gram(indptr, indices, data, weights, d):
             for q in range(indptr[i], indptr[i + 1]):
                 row[indices[q]] += a * data[q]
     return out
+
+
+@njit
+def compensated_gradient(a, r):
+    r""":math:`A^\top R` with Kahan-compensated sums, as an unevaluated pair ``hi + lo``.
+
+    Parameters
+    ----------
+    a : ndarray of shape (c, d)
+        C-contiguous float64 row block.
+    r : ndarray of shape (c, k)
+        Residuals of the block.
+
+    Returns
+    -------
+    hi, lo : ndarrays of shape (k, d)
+        Running sums and their compensations: :math:`\sum_i a_{ij} r_{it} =
+        \mathrm{hi} + \mathrm{lo}` up to about :math:`u\sqrt{\sum_i (a_{ij}r_{it})^2}`,
+        the rounding of the products themselves (the sum's own error is
+        :math:`O(cu^2)`). Each coordinate is an independent scalar recurrence, so the
+        loop over ``d`` vectorises without reassociating anything.
+    """
+    c, d = a.shape
+    k = r.shape[1]
+    hi = np.zeros((k, d))
+    comp = np.zeros((k, d))
+    for i in range(c):
+        for t in range(k):
+            ri = r[i, t]
+            h = hi[t]
+            e = comp[t]
+            for j in range(d):
+                y = a[i, j] * ri - e[j]
+                s = h[j] + y
+                e[j] = (s - h[j]) - y
+                h[j] = s
+    return hi, -comp

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
 from sklearn.exceptions import ConvergenceWarning
 
 _EPS = np.finfo(float).eps
@@ -118,8 +119,17 @@ class _Scaled:
         return (z - self.null @ shift) * self.scale[:, None]
 
 
+_GRAM_KAPPA = 3e6  # kappa(R) below which the Gram route's u kappa^2 is refined away
+
+
 def exact_solve(design, b, operator, *, alpha, tol, max_iter):
-    """Sketch-and-precondition with iterative refinement; ``b`` is (n, k)."""
+    r"""Sketch-and-precondition with iterative refinement; ``b`` is (n, k).
+
+    Passes over the design: the sketch, one pass forming the preconditioned Gram
+    matrix and :math:`W^\top A^\top b` (the first solution costs no extra read, see
+    :meth:`~statlogit.sketching._design._CentredDesign.preconditioned_gram` for the
+    route by :math:`\kappa(R)`), then one per refinement step.
+    """
     d = design.n_features
     scaled = _Scaled(design.sketch(operator), design.sketch_reference_, alpha)
     if not scaled.confirmed_by(design):
@@ -131,21 +141,37 @@ def exact_solve(design, b, operator, *, alpha, tol, max_iter):
     sa = scaled.sa if scaled.transform is None else scaled.sa @ scaled.transform
     penalty = scaled.penalty if scaled.transform is None else np.zeros(scaled.rank)
     if scaled.transform is None and alpha == 0:
-        r_sketch = scaled.r
+        r_sketch, singular = scaled.r, scaled.singular
     else:
         r_sketch = _triangular_factor(np.vstack([sa, np.diag(np.sqrt(penalty))]))
-    factor = _cholesky(design.preconditioned_gram(r_sketch, penalty))
-    if factor is None:
+        singular = np.linalg.svd(r_sketch, compute_uv=False)
+    w = _upper_inverse(r_sketch)
+    kappa = singular[0] / singular[-1] if singular[-1] > 0 else np.inf
+    routes = ["gram"] if kappa < _GRAM_KAPPA or scipy.sparse.issparse(design.X) else [
+        "b32", "b"]
+    for route in routes:
+        gram, h0 = design.preconditioned_gram(w, penalty, b, route=route)
+        r_chol = _cholesky(gram)
+        if r_chol is not None:
+            break
+    else:
         return None
-    factor = factor @ r_sketch
-    z, n_iter, last_step, rss = _refine(design, b, factor, penalty, tol, max_iter)
+    inverse = w @ _upper_inverse(r_chol)  # F^{-1} with F'F ~ A'A + P
+    y0 = scipy.linalg.solve_triangular(r_chol, h0, trans="T", check_finite=False)
+    # ||b - A x0||^2 = ||b||^2 - ||y0||^2 (no penalty): the first residual, for free
+    rss0 = max(float(np.sum(b * b)) - float(np.sum(y0 * y0)), 0.0)
+    z, n_iter, last_step, rss = _refine(design, b, inverse, penalty, tol, max_iter,
+                                        inverse @ y0, rss0)
     coef = scaled.minimum_norm(z if scaled.transform is None else scaled.transform @ z)
     expand = _expansion(scaled)
-    inverse = scipy.linalg.solve_triangular(factor, np.eye(factor.shape[0]),
-                                            check_finite=False)
     bread = expand @ inverse @ inverse.T @ expand.T
     return _Fit(coef, scaled.rank, n_iter, np.max(np.abs(expand @ last_step), axis=0),
                 bread=0.5 * (bread + bread.T), rss=rss)
+
+
+def _upper_inverse(r):
+    """Inverse of an upper-triangular matrix (upper triangular)."""
+    return scipy.linalg.solve_triangular(r, np.eye(r.shape[0]), check_finite=False)
 
 
 def _expansion(scaled):
@@ -162,36 +188,49 @@ def _cholesky(gram):
     return r_chol if np.all(np.isfinite(r_chol)) else None
 
 
-def _refine(design, b, factor, penalty, tol, max_iter):
+def _refine(design, b, inverse, penalty, tol, max_iter, coef, rss0):
     r"""Iterative refinement on the corrected semi-normal equations.
 
-    :math:`z \leftarrow z + \tilde R^{-1}\tilde R^{-\top}(A^\top(b - Az) - Pz)` until the
-    relative step is below ``tol``; stops quietly when the steps stall at the attainable
-    accuracy (:func:`_attainable_error`) and warns with a ``ConvergenceWarning`` if they
-    stall far above it or ``max_iter`` is reached.
+    From the first solution ``coef`` (iteration 1),
+    :math:`z \leftarrow z + F^{-1}F^{-\top}(A^\top(b - Az) - Pz)`, one read of
+    :math:`A` per step, until the relative step is below ``tol`` or, with the observed
+    contraction :math:`\rho = \|s_k\|/\|s_{k-1}\| \le 1/4`, the next one would be
+    (:math:`\rho\|s_k\| \le` ``tol`` :math:`\|z\|`); stops quietly when the steps
+    stall at the attainable accuracy (:func:`_attainable_error`) and warns with a
+    ``ConvergenceWarning`` if they stall far above it or ``max_iter`` is reached. When
+    that level already exceeds :math:`\|z\|` at the first solution (``rss0`` its
+    residual sum of squares), no digit is attainable and no step is taken.
     """
-    d, k = factor.shape[0], b.shape[1]
-    coef = np.zeros((d, k))
-    residual_norm, gradient = design.residual_gradient(b, coef)
-    previous = np.inf
+    previous = np.linalg.norm(coef)
+    step = coef.copy()
     rss = None
-    for iteration in range(1, max_iter + 1):
-        step = _solve_normal(factor, gradient - penalty[:, None] * coef)
+    singular = np.linalg.svd(inverse, compute_uv=False)
+    if _attainable_error(singular, coef, np.sqrt(rss0)) >= previous:
+        return coef, 1, step, rss0 if not penalty.any() else None
+    for iteration in range(2, max_iter + 1):
+        residual_norm, gradient = design.residual_gradient(b, coef)
+        step = _solve_normal(inverse, gradient - penalty[:, None] * coef)
         coef += step
         step_size = np.linalg.norm(step)
-        if step_size <= tol * np.linalg.norm(coef):
+        target = tol * np.linalg.norm(coef)
+        ratio = step_size / previous if previous > 0 else 0.0
+        if step_size <= target or (ratio <= 0.25 and ratio * step_size <= target):
             # ||b - A(x + s)||^2 = ||r||^2 - 2 s'A'r + s'A'A s = ||r||^2 - s'g (A'A s = g)
             rss = max(residual_norm**2 - float(np.sum(step * gradient)), 0.0)
             break
-        if step_size > 0.5 * previous:
-            if step_size > 100.0 * _attainable_error(factor, coef, residual_norm):
+        attainable = _attainable_error(singular, coef, residual_norm)
+        if ratio > 0.5 or attainable >= np.linalg.norm(coef):
+            # stalled, or no digit is attainable (Wedin): one step reaches the floor
+            rss = max(residual_norm**2 - float(np.sum(step * gradient)), 0.0)
+            if step_size > 100.0 * attainable:
                 _warn_not_converged(step_size, coef, iteration, tol, max_iter,
                                     stagnated=True)
             break
         previous = step_size
-        residual_norm, gradient = design.residual_gradient(b, coef)
     else:
-        _warn_not_converged(step_size, coef, iteration, tol, max_iter, stagnated=False)
+        iteration = max_iter
+        _warn_not_converged(np.linalg.norm(step), coef, iteration, tol, max_iter,
+                            stagnated=False)
     return coef, iteration, step, rss if not penalty.any() else None
 
 
@@ -247,24 +286,23 @@ def _triangular_factor(matrix):
     return r * signs[:, None]
 
 
-def _attainable_error(factor, coef, residual_norm):
+def _attainable_error(singular, coef, residual_norm):
     r"""Forward-error level of least squares in double precision (Wedin's bound).
 
     :math:`u\,(\kappa + \kappa^2 \|r\| / (\|A\|\|x\|))\,\|x\|` with :math:`\kappa`
-    and :math:`\|A\|` read off :math:`\tilde R`: no solver, LAPACK included, can
-    promise better; the refinement stops quietly once its steps stall at this level.
+    and :math:`\|A\|` read off the factor (``singular``: the singular values of its
+    inverse): no solver, LAPACK included, can promise better; the refinement stops
+    quietly once its steps stall at this level.
     """
-    singular = np.linalg.svd(factor, compute_uv=False)
     kappa = singular[0] / singular[-1]
     coef_norm = max(np.linalg.norm(coef), np.finfo(float).tiny)
-    ratio = residual_norm / (singular[0] * coef_norm)
+    ratio = residual_norm * singular[-1] / coef_norm
     return _EPS * (kappa + kappa**2 * ratio) * coef_norm
 
 
-def _solve_normal(factor, g):
-    r""":math:`\tilde R^{-1}\tilde R^{-\top} g`."""
-    z = scipy.linalg.solve_triangular(factor, g, trans="T", check_finite=False)
-    return scipy.linalg.solve_triangular(factor, z, check_finite=False)
+def _solve_normal(inverse, g):
+    r""":math:`F^{-1}F^{-\top} g` from the explicit upper-triangular :math:`F^{-1}`."""
+    return inverse @ (inverse.T @ g)
 
 
 def _linf_bound(inverse_gram_diag, sketched_residual, m, d, delta):

@@ -5,6 +5,7 @@ with a random sketch :math:`S \in \mathbb{R}^{m \times n}` (:mod:`statlogit.sket
 """
 
 import copy
+import functools
 import numbers
 import warnings
 
@@ -13,13 +14,14 @@ import pandas as pd
 import scipy.sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from statlogit._validation import check_sample_weight, check_scalar
 from statlogit.inference import WaldInferenceMixin
 from statlogit.sketching import _inference
 from statlogit.sketching._dask import _DaskDesign, dask_moments, is_dask_array
 from statlogit.sketching._design import _CentredDesign, _SparseDesign
+from statlogit.sketching._memmap import row_chunks
 from statlogit.sketching._solve import exact_solve, sketch_and_solve
 from statlogit.sketching.operators import SKETCHES, SketchOperator, make_sketch, sketch_size_rule
 from statlogit.solvers.linear import weighted_lstsq
@@ -38,22 +40,25 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
     response (the intercept is :math:`\bar y - \bar x^\top \beta`).
 
     ``solver="precondition"`` (default, exact): sketch :math:`SA` with
-    :math:`m \approx 4d` rows, take :math:`SA = QR`, so that :math:`AR^{-1}` is well
-    conditioned; a Cholesky-QR pass in row chunks
-    (:math:`G = R^{-\top}A^\top A R^{-1} = R_2^\top R_2`) gives
-    :math:`\tilde R = R_2 R` with :math:`A \approx \tilde Q \tilde R`; then
-    corrected semi-normal equations :math:`x \leftarrow x + \tilde R^{-1}\tilde
-    R^{-\top} A^\top (b - Ax)` (iterative refinement) until the relative step is below
-    ``tol``; each step reads :math:`A` once, forming the residual and the gradient
-    chunk by chunk, with the gradient summed pairwise. Agrees with LAPACK
-    (``numpy.linalg.lstsq``) to about ``tol`` relative while reading :math:`A` a few
-    times instead of factorising it. For ill-conditioned designs with large residuals
-    every double-precision solver is limited by
-    :math:`u(\kappa + \kappa^2\|r\|/(\|A\|\|x\|))` (Wedin); there the refinement's
-    error is set by the rounding of :math:`A^\top(b - Ax)`, which the pairwise sum
-    keeps at LAPACK's level (median error ratio 1-2 against the exact solution for
-    :math:`\kappa = 10^4`-:math:`10^6`); it stops quietly at that level and warns
-    (``ConvergenceWarning``) if it stalls far above it.
+    :math:`m \approx 4d` rows, take :math:`SA = QR`, so that :math:`AW`,
+    :math:`W = R^{-1}`, is well conditioned; one pass in row chunks forms
+    :math:`W^\top A^\top b` and the preconditioned Gram matrix
+    :math:`W^\top A^\top A W = R_2^\top R_2` (from :math:`A^\top A` for modest
+    :math:`\kappa(R)`, else as the single-precision Gram matrix of :math:`B = AW`), so
+    that :math:`F = R_2 W^{-1}` satisfies :math:`F^\top F \approx A^\top A` and gives
+    the first solution; then corrected semi-normal equations :math:`x \leftarrow x +
+    F^{-1}F^{-\top} A^\top (b - Ax)` (iterative refinement) until the relative step is
+    below ``tol`` (or predicted to be by the observed contraction); each step reads
+    :math:`A` once, forming the residual and the gradient chunk by chunk, with the
+    gradient summed with compensation. Agrees with LAPACK (``numpy.linalg.lstsq``) to
+    about ``tol`` relative while reading :math:`A` two to four times instead of
+    factorising it. For ill-conditioned designs with large residuals every
+    double-precision solver is limited by :math:`u(\kappa + \kappa^2\|r\|/(\|A\|\|x\|))`
+    (Wedin); there the refinement's error is set by the rounding of
+    :math:`A^\top(b - Ax)`, which the compensated sum keeps below LAPACK's (median error
+    ratio 0.2-0.3 against the exact solution for :math:`\kappa = 10^4`-:math:`10^6`);
+    it stops quietly at that level (at once when that level exceeds the solution) and
+    warns (``ConvergenceWarning``) if it stalls far above it.
 
     ``solver="sketch-and-solve"`` (approximate): :math:`x' = \arg\min_x
     \|SAx - Sb\|_2`. With a dense-mixing sketch (``"srht"``, ``"gaussian"``) and
@@ -302,8 +307,8 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
         """A 2-D float64 memory map is read in chunks, never copied whole."""
         validate_data(self, X[:1], dtype=np.float64)  # names, n_features_in_
         y = _check_response(y, X.shape[0])
-        for start in range(0, X.shape[0], 1 << 16):
-            if not np.all(np.isfinite(X[start:start + (1 << 16)])):
+        for _, block in row_chunks(X, 1 << 14):
+            if not np.all(np.isfinite(block)):
                 raise ValueError("Input X contains NaN or infinity; remove or impute them.")
         return X, y
 
@@ -314,6 +319,9 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
         if weights is None:
             weights = np.ones(X.shape[0])
         total = weights.sum()
+        if isinstance(X, np.memmap):  # in chunks, letting the pages go
+            x_mean = sum(weights[rows] @ block for rows, block in row_chunks(X, 1 << 14))
+            return x_mean / total, np.asarray(weights @ y / total)
         x_mean = np.asarray(X.T @ weights).ravel() / total
         return x_mean, np.asarray(weights @ y / total)
 
@@ -371,7 +379,7 @@ class SketchedLinearRegression(WaldInferenceMixin, RegressorMixin, BaseEstimator
                 "sketch='srht'.", UserWarning, stacklevel=3)
         # the passes over A are chunk-sized BLAS calls, which threads only slow down
         # (2.1x on the benchmark's ill-conditioned case with two OpenBLAS threads)
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _blas_controller().limit(limits=1, user_api="blas"):
             fit = exact_solve(design, b, operator, alpha=self.alpha, tol=self.tol,
                               max_iter=self.max_iter)
         if fit is not None and fit.rank < design.X.shape[1]:
@@ -458,6 +466,12 @@ def _check_response(y, n):
     if not np.all(np.isfinite(y)):
         raise ValueError("Input y contains NaN or infinity; remove or impute them.")
     return y
+
+
+@functools.cache
+def _blas_controller():
+    """One :class:`threadpoolctl.ThreadpoolController` (finding the libraries takes ms)."""
+    return ThreadpoolController()
 
 
 def _power_of_two(value):

@@ -129,7 +129,8 @@ def test_precondition_error_matches_lapack_when_conditioning_limits_both(conditi
 
     Errors against the exact solution; the level u kappa^2 ||r|| / ||A|| is shared, the
     constant in front fluctuates from seed to seed for both solvers. Measured error
-    ratios to LAPACK (8 seeds): median 1.0 (1e4) and 1.4 (1e6), max 1.9 and 2.6; a
+    ratios to LAPACK (8 seeds): median 0.30 (1e4) and 0.24 (1e6), max 0.58 and 0.58
+    with the compensated gradient (pairwise: median 1.0 and 1.4, max 1.9 and 2.6); a
     plain ``r @ A`` gradient gave median 5.3 and 8.3, max 11 and 27.
     """
     ratios = []
@@ -151,7 +152,8 @@ def test_precondition_error_matches_lapack_when_conditioning_limits_both(conditi
 def test_refinement_gradient_is_summed_accurately():
     """A^T (b - Ax) against a long-double twin, in units of u ||a_j|| ||r|| / sqrt(n).
 
-    Measured over seeds 7-11: pairwise 1.8-3.5, a plain ``r @ A`` 28-97.
+    Measured over seeds 7-11 with the earlier pairwise sum: 1.8-3.5, a plain ``r @ A``
+    28-97 (the compensated sum now used rounds only the products).
     """
     rng = np.random.default_rng(7)
     n, d = 1 << 16, 12

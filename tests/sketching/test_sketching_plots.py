@@ -40,7 +40,12 @@ def test_study_figures_are_readable(pyplot, assert_readable_figure):
         figures = [sketched._linf_figure(_linf_table(), ["gaussian", "spike"]),
                    sketched._speed_figure(_speed_table(), [16, 64]),
                    ols._figure(_ols_table())]
-    for fig in figures:
-        assert fig.get_layout_engine() is not None
-        assert all(ax.get_legend() is not None for ax in fig.axes[-1:])
+    # the linf figure: one solid and one dashed line per sketch, legend on the last panel
+    for fig, n_legend in zip(figures, (3, 4, 2), strict=True):
+        assert type(fig.get_layout_engine()).__name__ == "ConstrainedLayoutEngine"
+        legend = fig.axes[-1].get_legend()
+        assert legend is not None and len(legend.get_texts()) >= n_legend
+        assert all(text.get_text() for text in legend.get_texts())
+        assert all(ax.get_xlabel() for ax in fig.axes) and fig.axes[0].get_ylabel()
+        fig.canvas.draw()
         assert_readable_figure(fig)
