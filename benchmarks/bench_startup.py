@@ -80,7 +80,7 @@ def first_fit_times():
     """Per family: import seconds, cold (empty numba cache) and warm first-fit seconds."""
     rows = {}
     for family, body in FIRST_FITS.items():
-        imports = f"import statlogit, statlogit.{family}, statlogit.datasets"
+        imports = f"import statlogit, statlogit.{family}"
         with tempfile.TemporaryDirectory() as cache:
             cold = _run(imports, body, cache)["fit"]
             warm = [_run(imports, body, cache) for _ in range(3)]

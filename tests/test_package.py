@@ -54,3 +54,18 @@ def test_importing_a_family_defers_numba_and_model_selection_to_the_first_fit():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_datasets_load_one_family_per_generator_and_export_every_generator():
+    code = ("import sys; from statlogit.datasets import make_r3d_package; "
+            "print(sorted(m for m in sys.modules if m.startswith('statlogit.') "
+            "and m.count('.') == 1 and m not in ('statlogit.datasets', 'statlogit.rdd', "
+            "'statlogit.inference', 'statlogit._validation', 'statlogit.kernels', "
+            "'statlogit.solvers')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+    namespace = {}
+    exec("from statlogit.datasets import *", namespace)
+    assert {"make_presto_ordinal", "make_r3d_package", "ishigami", "AggregateData"} <= set(
+        namespace)
