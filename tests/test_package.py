@@ -38,33 +38,29 @@ def test_unknown_attribute_is_an_attribute_error():
         statlogit.Nope
 
 
-def test_import_statlogit_loads_no_family_and_no_heavy_dependency():
-    code = ("import sys, statlogit; heavy = ('sklearn', 'numba', 'scipy', 'pandas', "
-            "'statlogit.rdd', 'statlogit.ordinal'); "
-            "print([m for m in heavy if m in sys.modules])")
+def _loaded_in_a_fresh_process(statement, candidates):
+    """The ``candidates`` that ``statement`` leaves in a new interpreter's sys.modules."""
+    code = f"import sys; {statement}; print(sorted(set(sys.modules) & {set(candidates)!r}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    assert out.stdout.strip() == "[]"
+    return out.stdout.strip()
+
+
+def test_import_statlogit_loads_no_family_and_no_heavy_dependency():
+    heavy = ("sklearn", "numba", "scipy", "pandas", "statlogit.rdd", "statlogit.ordinal")
+    assert _loaded_in_a_fresh_process("import statlogit", heavy) == "[]"
 
 
 def test_importing_a_family_defers_numba_and_model_selection_to_the_first_fit():
-    code = ("import sys; from statlogit import (PrestoClassifier, CheckeredClassifier, "
-            "AggregateRegressorCV, R3D, sobol_indices, SketchedLinearRegression); "
-            "print([m for m in ('numba', 'sklearn.model_selection') if m in sys.modules])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "[]"
+    statement = ("from statlogit import (PrestoClassifier, CheckeredClassifier, "
+                 "AggregateRegressorCV, R3D, sobol_indices, SketchedLinearRegression)")
+    assert _loaded_in_a_fresh_process(statement, ("numba", "sklearn.model_selection")) == "[]"
 
 
 def test_datasets_load_one_family_per_generator_and_export_every_generator():
-    code = ("import sys; from statlogit.datasets import make_r3d_package; "
-            "print(sorted(m for m in sys.modules if m.startswith('statlogit.') "
-            "and m.count('.') == 1 and m not in ('statlogit.datasets', 'statlogit.rdd', "
-            "'statlogit.inference', 'statlogit._validation', 'statlogit.kernels', "
-            "'statlogit.solvers')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "[]"
+    others = [f"statlogit.{family}" for family in statlogit._EXPORTS if family != "rdd"]
+    statement = "from statlogit.datasets import make_r3d_package"
+    assert _loaded_in_a_fresh_process(statement, others) == "[]"
     namespace = {}
     exec("from statlogit.datasets import *", namespace)
     assert {"make_presto_ordinal", "make_r3d_package", "ishigami", "AggregateData"} <= set(
