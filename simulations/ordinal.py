@@ -10,6 +10,7 @@ Methods compared on the rare (last) class probability:
 * PO: :class:`statlogit.ProportionalOddsClassifier`.
 """
 
+import time
 import warnings
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from simulations._registry import StudyResult, study
 from statlogit import PrestoClassifierCV, ProportionalOddsClassifier
 from statlogit.datasets import make_presto_ordinal
-from statlogit.simulation import monte_carlo
+from statlogit.simulation import monte_carlo, summarize
 
 METHODS = ("PRESTO", "Logit", "PO")
 SOUP_PATH = Path(__file__).parent / "data" / "soup.csv"
@@ -75,6 +76,7 @@ def rare_probabilities(X_train, y_train, X_eval, *, n_alphas, alpha_min_ratio, r
 
 
 def _synthetic_replication(rng, design, alpha3, dev_prob=None, n=2500, p=10):
+    start = time.process_time()
     intercept = (0.0, alpha3 - 2.0, alpha3)
     X, y, a, coef = make_presto_ordinal(n, p, intercept=intercept, design=design,
                                         dev_prob=dev_prob or 0.5, random_state=rng)
@@ -82,28 +84,51 @@ def _synthetic_replication(rng, design, alpha3, dev_prob=None, n=2500, p=10):
     fitted, ratio = rare_probabilities(X, y, X, n_alphas=20, alpha_min_ratio=0.01,
                                        rng=rng)
     out = {f"mse_{m}": float(np.mean((fitted[m] - truth) ** 2)) for m in METHODS}
+    out["ratio_Logit"] = out["mse_PRESTO"] / out["mse_Logit"]
+    out["ratio_PO"] = out["mse_PRESTO"] / out["mse_PO"]
     out["rare_pct"] = 100.0 * float(np.mean(y == y.max()))
     out["alpha_ratio"] = ratio
+    out["cpu_seconds"] = time.process_time() - start
     return out
 
 
 def _synthetic_table(raw, keys, paper):
+    """One row per setting: medians (the paper's statistic) beside the paper's, and
+    means with Monte Carlo standard errors from :func:`statlogit.simulation.summarize`.
+
+    Replications recorded as failed (``error`` column) are left out and counted.
+    """
+    ok = raw if "error" not in raw else raw[raw["error"].isna()]
+    stats = summarize(ok, by=keys, metrics=[*(f"mse_{m}" for m in METHODS),
+                                            "ratio_Logit", "ratio_PO", "rare_pct"])
+    medians = ok.groupby(keys, sort=False)[
+        [*(f"mse_{m}" for m in METHODS), "ratio_Logit", "ratio_PO"]].median()
+    failed = (raw.groupby(keys, sort=False).size()
+              - ok.groupby(keys, sort=False).size()).reindex(medians.index, fill_value=0)
     rows = []
-    for values, part in raw.groupby(keys, sort=False):
-        values = values if isinstance(values, tuple) else (values,)
-        setting = dict(zip(keys, values, strict=True))
+    for _, row in stats.iterrows():
+        setting = {k: row[k] for k in keys}
+        index = tuple(setting.values()) if len(keys) > 1 else setting[keys[0]]
+        med = medians.loc[index]
         ref = paper.get((setting.get("dev_prob"), setting["alpha3"]), (np.nan,) * 6)
         rows.append({
             **setting,
-            "reps": len(part),
-            "rare %": part["rare_pct"].mean(),
+            "reps": int(row["mse_PRESTO_count"]),
+            "failed": int(failed.loc[index]),
+            "rare %": row["rare_pct_mean"],
             "paper rare %": ref[0],
-            **{f"{m} median": part[f"mse_{m}"].median() for m in METHODS},
-            **{f"paper {m}": ref[1 + i] for i, m in enumerate(METHODS)},
-            "PRESTO/Logit": (part["mse_PRESTO"] / part["mse_Logit"]).median(),
+            "PRESTO/Logit": med["ratio_Logit"],
             "paper P/L": ref[4],
-            "PRESTO/PO": (part["mse_PRESTO"] / part["mse_PO"]).median(),
+            "PRESTO/PO": med["ratio_PO"],
             "paper P/PO": ref[5],
+            **{f"{m} median": med[f"mse_{m}"] for m in METHODS},
+            **{f"paper {m}": ref[1 + i] for i, m in enumerate(METHODS)},
+            **{f"{m} mean": row[f"mse_{m}_mean"] for m in METHODS},
+            **{f"{m} mcse": row[f"mse_{m}_mcse"] for m in METHODS},
+            "mean P/L": row["ratio_Logit_mean"],
+            "mean P/L mcse": row["ratio_Logit_mcse"],
+            "mean P/PO": row["ratio_PO_mean"],
+            "mean P/PO mcse": row["ratio_PO_mcse"],
         })
     return pd.DataFrame(rows)
 
@@ -135,8 +160,10 @@ SYNTHETIC_NOTES = (
 
 
 def _synthetic_study(design, grid, reps, n_jobs, seed):
+    # a replication that raises is recorded (``error`` column) and left out of the
+    # table, so one failure cannot lose a long run
     raw = monte_carlo(_synthetic_replication, reps, grid=grid, seed=seed,
-                      n_jobs=n_jobs)
+                      n_jobs=n_jobs, on_error="record")
     keys = ["dev_prob", "alpha3"] if design == "sparse" else ["alpha3"]
     paper = PAPER_SPARSE if design == "sparse" else PAPER_DENSE
     table = _synthetic_table(raw, keys, paper)

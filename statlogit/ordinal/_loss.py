@@ -104,7 +104,19 @@ class CumulativeLinkLoss:
 
     def value(self, theta, barrier=0.0):
         """Mean negative log-likelihood, plus the crossing barrier when ``barrier > 0``."""
-        eta = self.eta(theta)
+        return self._value_at(self.eta(theta), barrier)
+
+    def line(self, theta, direction):
+        r"""``phi(t, barrier)``: :meth:`value` at ``theta + t * direction``.
+
+        The linear predictors are linear in ``theta``, so both ends are computed once
+        and each value costs :math:`O(nK)` instead of a product with X (the solver's
+        line searches along boundary-limited directions call it many times).
+        """
+        base, rate = self.eta(theta), self.eta(direction)
+        return lambda t, barrier=0.0: self._value_at(base + t * rate, barrier)
+
+    def _value_at(self, eta, barrier):
         total = weighted_neg_loglik(eta, self.y, self.weights, self._code)
         if barrier > 0.0 and np.isfinite(total):
             total += self._barrier_terms(eta, barrier, False)[0]
