@@ -48,6 +48,7 @@ RECENTER = 0.5
 WARM_RECENTER = 1e-8
 TIGHT = 1e-3
 STALL = 1e-12
+STALL_SHRINK = 0.1
 BARRIER_START = 1e-3
 BARRIER_SHRINK = 100.0
 BARRIER_GAP = 1e-9
@@ -58,7 +59,7 @@ STAGE_TOL = 1e-3
 GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 BOUNDARY_SEARCH_RANGE = 1e-12
 BARRIER_DECREMENT = 1e-12
-BOUNDARY_SEARCH_STEPS = 40
+BOUNDARY_SEARCH_STEPS = 12
 
 
 @dataclass
@@ -175,6 +176,7 @@ def _newton(smooth, weights, x0, *, tol, max_iter, barrier=0.0, decrement=np.inf
         raise ValueError("The starting point is outside the loss's domain.")
     objective = value + _penalty(x, weights)
     converged, at_boundary, n_iter, residual, step = False, False, 0, np.inf, np.nan
+    last_largest = np.inf
     while n_iter < max_iter:
         n_iter += 1
         if barrier:
@@ -211,10 +213,14 @@ def _newton(smooth, weights, x0, *, tol, max_iter, barrier=0.0, decrement=np.inf
         x = x + step * direction
         value, grad, hess = smooth.derivatives(x, barrier)
         previous, objective = objective, value + _penalty(x, weights)
-        if (barrier == 0.0 and largest < 1.0
-                and previous - objective <= STALL * max(1.0, abs(objective))):
+        # without a barrier, a stall against the boundary: no progress, or a second
+        # boundary-cut step at a fraction of the first (a gap closing geometrically)
+        if barrier == 0.0 and largest < 1.0 and (
+                previous - objective <= STALL * max(1.0, abs(objective))
+                or largest < STALL_SHRINK * last_largest):
             converged = at_boundary = True
             break
+        last_largest = largest
     return ProxNewtonResult(x, n_iter, converged, residual, step, objective, at_boundary)
 
 
