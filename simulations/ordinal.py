@@ -159,33 +159,60 @@ SYNTHETIC_NOTES = (
 )
 
 
-def _synthetic_study(design, grid, reps, n_jobs, seed):
+#: Replications run in blocks of this many per setting; block ``b`` is seeded by
+#: ``SeedSequence([seed, b])``, so the first ``N`` replications (``N`` a multiple of
+#: the block) are the same in every longer run, and a long run can be stopped and
+#: summarised after any block (``synthetic_block``).
+BLOCK = 25
+
+
+def synthetic_grid(design, quick=False):
+    """The paper's settings of the sparse (Section 4.1) or dense (4.2) design."""
+    if design == "sparse":
+        return {"design": ["sparse"],
+                "dev_prob": [0.5] if quick else [1 / 3, 0.5],
+                "alpha3": [5.0, 6.0] if quick else [5.0, 5.5, 6.0]}
+    return {"design": ["dense"], "alpha3": [4.5, 6.0] if quick else [4.5, 5.0, 5.5, 6.0]}
+
+
+def synthetic_block(design, block, size, *, n_jobs=None, seed=0, quick=False):
+    """Replications ``block * BLOCK ... + size - 1`` of every setting (tidy frame)."""
     # a replication that raises is recorded (``error`` column) and left out of the
     # table, so one failure cannot lose a long run
-    raw = monte_carlo(_synthetic_replication, reps, grid=grid, seed=seed,
-                      n_jobs=n_jobs, on_error="record")
+    raw = monte_carlo(_synthetic_replication, size, grid=synthetic_grid(design, quick),
+                      seed=np.random.SeedSequence([seed, block]), n_jobs=n_jobs,
+                      on_error="record")
+    raw["rep"] += block * BLOCK
+    return raw
+
+
+def synthetic_result(design, raw):
+    """Table (beside the paper's numbers) and figure of a tidy frame of blocks."""
     keys = ["dev_prob", "alpha3"] if design == "sparse" else ["alpha3"]
+    raw = raw.sort_values([*keys, "rep"], kind="stable").reset_index(drop=True)
     paper = PAPER_SPARSE if design == "sparse" else PAPER_DENSE
     table = _synthetic_table(raw, keys, paper)
     figure = _box_figure(raw, keys, "mse_", "rare-probability MSE")
     return StudyResult(raw=raw, table=table, figure=figure, notes=SYNTHETIC_NOTES)
 
 
+def _synthetic_study(design, reps, n_jobs, seed, quick):
+    blocks = [synthetic_block(design, b, min(BLOCK, reps - start), n_jobs=n_jobs,
+                              seed=seed, quick=quick)
+              for b, start in enumerate(range(0, reps, BLOCK))]
+    return synthetic_result(design, pd.concat(blocks, ignore_index=True))
+
+
 @study("presto-sparse", reps=700, quick_reps=4)
 def run_sparse(reps, *, n_jobs=None, seed=0, quick=False):
     """PRESTO vs Logit vs PO, sparse differences (paper Section 4.1, Figs 1, 5-7)."""
-    grid = {"design": ["sparse"],
-            "dev_prob": [0.5] if quick else [1 / 3, 0.5],
-            "alpha3": [5.0, 6.0] if quick else [5.0, 5.5, 6.0]}
-    return _synthetic_study("sparse", grid, reps, n_jobs, seed)
+    return _synthetic_study("sparse", reps, n_jobs, seed, quick)
 
 
 @study("presto-dense", reps=700, quick_reps=4)
 def run_dense(reps, *, n_jobs=None, seed=0, quick=False):
     """PRESTO vs Logit vs PO, dense differences (paper Section 4.2, Figs 2, 8-9)."""
-    grid = {"design": ["dense"],
-            "alpha3": [4.5, 6.0] if quick else [4.5, 5.0, 5.5, 6.0]}
-    return _synthetic_study("dense", grid, reps, n_jobs, seed)
+    return _synthetic_study("dense", reps, n_jobs, seed, quick)
 
 
 # ---------------------------------------------------------------- soup
