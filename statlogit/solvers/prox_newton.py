@@ -49,6 +49,7 @@ WARM_RECENTER = 1e-8
 TIGHT = 1e-3
 STALL = 1e-12
 STALL_SHRINK = 0.1
+QUADRATIC = 0.1
 BARRIER_START = 1e-3
 BARRIER_SHRINK = 100.0
 BARRIER_GAP = 1e-9
@@ -176,7 +177,7 @@ def _newton(smooth, weights, x0, *, tol, max_iter, barrier=0.0, decrement=np.inf
         raise ValueError("The starting point is outside the loss's domain.")
     objective = value + _penalty(x, weights)
     converged, at_boundary, n_iter, residual, step = False, False, 0, np.inf, np.nan
-    last_largest = np.inf
+    last_largest = previous_residual = np.inf
     while n_iter < max_iter:
         n_iter += 1
         if barrier:
@@ -211,6 +212,13 @@ def _newton(smooth, weights, x0, *, tol, max_iter, barrier=0.0, decrement=np.inf
         if step is None:
             break
         x = x + step * direction
+        if step == 1.0 and not barrier and _converges(residual, previous_residual, decrease,
+                                      tol=tol, decrement=decrement * max(
+                                          1.0, abs(objective))):
+            objective = smooth.value(x, barrier) + _penalty(x, weights)
+            converged = True
+            break
+        previous_residual = residual
         value, grad, hess = smooth.derivatives(x, barrier)
         previous, objective = objective, value + _penalty(x, weights)
         # without a barrier, a stall against the boundary: no progress, or a second
@@ -222,6 +230,22 @@ def _newton(smooth, weights, x0, *, tol, max_iter, barrier=0.0, decrement=np.inf
             break
         last_largest = largest
     return ProxNewtonResult(x, n_iter, converged, residual, step, objective, at_boundary)
+
+
+def _converges(residual, previous, decrease, *, tol, decrement):
+    r"""Whether a full Newton step of size ``residual`` ends the iteration.
+
+    In the quadratic phase (the step at most ``QUADRATIC`` times the previous one)
+    the next direction is predicted as :math:`r_k^3 / r_{k-1}^2`; when that is below
+    ``tol / 10`` (and the model decrease, which falls with its square, below
+    ``decrement``) the point after the step is more accurate than the one at which
+    a computed direction of size ``tol`` would stop, so the Hessian that would only
+    confirm it is not formed.
+    """
+    if not (np.isfinite(previous) and residual <= QUADRATIC * previous):
+        return False
+    predicted = residual * (residual / previous) ** 2
+    return predicted <= 0.1 * tol and -decrease * (predicted / residual) ** 2 <= decrement
 
 
 def _barrier_polish(smooth, weights, start, *, tol, max_iter, warm=False):
