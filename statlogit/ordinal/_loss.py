@@ -91,13 +91,21 @@ class CumulativeLinkLoss:
         self.n = float(self.weights.sum())
         self.shape = (self.n_boundaries, X.shape[1] + 1)
         self._rows = [np.flatnonzero(y == c) for c in range(n_classes)]
-        self._design_by_class = None
+        self._by_class = (X.shape[1] >= BLAS_MIN_FEATURES
+                          or X.shape[0] * (X.shape[1] + 1) ** 2 >= BLAS_MIN_WORK)
+        self._designs = None
         self._mask = None
         self._last = None  # (theta, eta) of the last derivatives() call
-        if X.shape[1] >= BLAS_MIN_FEATURES or X.shape[0] * (X.shape[1] + 1) ** 2 >= (
-                BLAS_MIN_WORK):
-            self._design_by_class = [
-                np.hstack([np.ones((rows.size, 1)), X[rows]]) for rows in self._rows]
+        self._trial = None  # (theta, eta, likelihood) of the last value() call
+
+    @property
+    def _design_by_class(self):
+        """``[1, X]`` split by class (built at the first Hessian that uses it), or
+        None when the compiled single pass is used."""
+        if self._by_class and self._designs is None:
+            self._designs = [np.hstack([np.ones((rows.size, 1)), self.X[rows]])
+                             for rows in self._rows]
+        return self._designs if self._by_class else None
 
     # ------------------------------------------------------------ the solver's protocol
 
@@ -107,7 +115,13 @@ class CumulativeLinkLoss:
 
     def value(self, theta, barrier=0.0):
         """Mean negative log-likelihood, plus the crossing barrier when ``barrier > 0``."""
-        return self._value_at(self.eta(theta), barrier)
+        eta = self.eta(theta)
+        total = weighted_neg_loglik(eta, self.y, self.weights, self._code)
+        # a line search's accepted point is where the derivatives are asked next
+        self._trial = (np.array(theta, dtype=np.float64), eta, total)
+        if barrier > 0.0 and np.isfinite(total):
+            total += self._barrier_terms(eta, barrier, False)[0]
+        return total / self.n
 
     def line(self, theta, direction):
         r"""``phi(t, barrier)``: :meth:`value` at ``theta + t * direction``.
@@ -121,7 +135,8 @@ class CumulativeLinkLoss:
 
     def _eta_at(self, theta):
         """:meth:`eta`, reusing that of the last :meth:`derivatives` point (the solver
-        asks for the step bound and the line there right after)."""
+        asks for the step bound and the line there right after; ``_last`` is
+        ``(theta, eta)`` or, without a barrier, ``(theta, eta, derivatives)``)."""
         last = self._last
         if last is not None and np.array_equal(last[0], theta):
             return last[1]
@@ -140,10 +155,21 @@ class CumulativeLinkLoss:
         ``barrier``: the likelihood plus :math:`-(\mu/W)\sum \log(\eta_{i,k+1} -
         \eta_{ik})` over the crossing gaps that no likelihood term already guards.
         """
-        eta = self.eta(theta)
+        last = self._last
+        if (barrier == 0.0 and last is not None and len(last) == 3
+                and np.array_equal(last[0], theta)):
+            return last[2]  # asked again at the solution (standard errors)
+        trial = self._trial
+        if trial is not None and np.array_equal(trial[0], theta):
+            eta, known = trial[1], trial[2]
+            _, g_eta, h_diag, h_off = weighted_derivatives(
+                eta, self.y, self.weights, self._code, with_value=False)
+            value = known if np.isfinite(_) else np.inf
+        else:
+            eta = self.eta(theta)
+            value, g_eta, h_diag, h_off = weighted_derivatives(eta, self.y, self.weights,
+                                                               self._code)
         self._last = (np.array(theta, dtype=np.float64), eta)
-        value, g_eta, h_diag, h_off = weighted_derivatives(eta, self.y, self.weights,
-                                                           self._code)
         if not np.isfinite(value):
             return value, None, None
         if barrier > 0.0:
@@ -153,7 +179,9 @@ class CumulativeLinkLoss:
             g_eta[:, 1:] += g_gap
             return (value / self.n, self._gradient(g_eta),
                     self._barrier_hessian(h_diag, h_off, h_gap))
-        return value / self.n, self._gradient(g_eta), self._hessian(h_diag, h_off)
+        out = value / self.n, self._gradient(g_eta), self._hessian(h_diag, h_off)
+        self._last = (*self._last, out)
+        return out
 
     def largest_step(self, theta, direction):
         """Largest t keeping every row's cumulative predictors increasing (eta is linear)."""
@@ -323,7 +351,7 @@ class ParallelLinkLoss(CumulativeLinkLoss):
     def __init__(self, X, y, n_classes, *, link="logit", sample_weight=None):
         super().__init__(X, y, n_classes, link=link, sample_weight=sample_weight)
         self.shape = (self.n_boundaries + X.shape[1],)
-        self._design_by_class = None
+        self._by_class = False
 
     def full_theta(self, x):
         """The same point in the difference parametrisation ``(K-1, p+1)``."""
