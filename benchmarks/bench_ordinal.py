@@ -30,12 +30,12 @@ def _objective(X, y, intercept, coef, alpha):
 def _cpu_seconds(fn, repeats=1):
     """CPU time of ``fn()`` (all threads; the median of ``repeats`` calls): meaningful
     on a shared, loaded machine."""
-    times = []
-    for _ in range(repeats):
+    def once():
         start = time.process_time()
         fn()
-        times.append(time.process_time() - start)
-    return float(np.median(times))
+        return time.process_time() - start
+
+    return float(np.median([once() for _ in range(repeats)]))
 
 
 def cvxpy_cases():
