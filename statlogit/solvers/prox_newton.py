@@ -28,7 +28,10 @@ The solver knows nothing about the model. The ``loss`` object supplies
     the barrier's duality-gap bound per unit of ``barrier`` (number of barrier terms
     over the loss's normaliser; 0 when there are none);
 ``interior_point()``
-    a strictly feasible point the polish steps back towards.
+    a strictly feasible point the polish steps back towards;
+``line(x, direction)`` (optional)
+    ``phi(t, barrier)``, the value at ``x + t * direction``, cheaper than ``value``
+    (the barrier line search towards the wall calls it a dozen times).
 """
 
 from dataclasses import dataclass
@@ -131,7 +134,9 @@ def prox_newton(loss, weights, x0, *, ridge=None, tol, max_iter, polish=True,
     ridge : ndarray of shape (d,), optional
         Ridge weights :math:`r_j \\ge 0`.
     tol : float
-        Stop when the Newton direction's largest entry is at most ``tol``.
+        Stop when the Newton direction's largest entry is at most ``tol`` (without a
+        barrier also after a full step in the quadratic phase whose successor is
+        predicted below ``tol / 10``; see :func:`_converges`).
     max_iter : int
         Total Newton iterations, the polish's included.
     polish : bool
@@ -212,10 +217,11 @@ def _newton(smooth, weights, x0, *, tol, max_iter, barrier=0.0, decrement=np.inf
         if step is None:
             break
         x = x + step * direction
-        if step == 1.0 and not barrier and _converges(residual, previous_residual, decrease,
-                                      tol=tol, decrement=decrement * max(
-                                          1.0, abs(objective))):
-            objective = smooth.value(x, barrier) + _penalty(x, weights)
+        scale = max(1.0, abs(objective))
+        if step == 1.0 and not barrier and _converges(
+                residual, previous_residual, decrease, tol=tol,
+                decrement=decrement * scale):
+            objective = smooth.value(x) + _penalty(x, weights)
             converged = True
             break
         previous_residual = residual
