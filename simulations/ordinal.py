@@ -10,6 +10,7 @@ Methods compared on the rare (last) class probability:
 * PO: :class:`statlogit.ProportionalOddsClassifier`.
 """
 
+import time
 import warnings
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from simulations._registry import StudyResult, study
 from statlogit import PrestoClassifierCV, ProportionalOddsClassifier
 from statlogit.datasets import make_presto_ordinal
-from statlogit.simulation import monte_carlo
+from statlogit.simulation import monte_carlo, summarize
 
 METHODS = ("PRESTO", "Logit", "PO")
 SOUP_PATH = Path(__file__).parent / "data" / "soup.csv"
@@ -75,6 +76,7 @@ def rare_probabilities(X_train, y_train, X_eval, *, n_alphas, alpha_min_ratio, r
 
 
 def _synthetic_replication(rng, design, alpha3, dev_prob=None, n=2500, p=10):
+    start = time.process_time()
     intercept = (0.0, alpha3 - 2.0, alpha3)
     X, y, a, coef = make_presto_ordinal(n, p, intercept=intercept, design=design,
                                         dev_prob=dev_prob or 0.5, random_state=rng)
@@ -82,28 +84,69 @@ def _synthetic_replication(rng, design, alpha3, dev_prob=None, n=2500, p=10):
     fitted, ratio = rare_probabilities(X, y, X, n_alphas=20, alpha_min_ratio=0.01,
                                        rng=rng)
     out = {f"mse_{m}": float(np.mean((fitted[m] - truth) ** 2)) for m in METHODS}
+    out["ratio_Logit"] = out["mse_PRESTO"] / out["mse_Logit"]
+    out["ratio_PO"] = out["mse_PRESTO"] / out["mse_PO"]
     out["rare_pct"] = 100.0 * float(np.mean(y == y.max()))
     out["alpha_ratio"] = ratio
+    out["cpu_seconds"] = time.process_time() - start
     return out
 
 
+def _part(frame, keys, index):
+    """The rows of one setting (``index``: its key value or tuple of values)."""
+    values = index if isinstance(index, tuple) else (index,)
+    mask = np.logical_and.reduce([frame[k] == v for k, v in zip(keys, values,
+                                                                  strict=True)])
+    return frame[mask]
+
+
+def _median_se(values, n_boot=1000):
+    """Bootstrap standard error of the median (seeded: the table is reproducible)."""
+    values = np.asarray(values, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    draws = rng.choice(values, size=(n_boot, values.size), replace=True)
+    return float(np.std(np.median(draws, axis=1), ddof=1))
+
+
 def _synthetic_table(raw, keys, paper):
+    """One row per setting: medians (the paper's statistic) beside the paper's, and
+    means with Monte Carlo standard errors from :func:`statlogit.simulation.summarize`.
+
+    Replications recorded as failed (``error`` column) are left out and counted.
+    """
+    ok = raw if "error" not in raw else raw[raw["error"].isna()]
+    stats = summarize(ok, by=keys, metrics=[*(f"mse_{m}" for m in METHODS),
+                                            "ratio_Logit", "ratio_PO", "rare_pct"])
+    medians = ok.groupby(keys, sort=False)[
+        [*(f"mse_{m}" for m in METHODS), "ratio_Logit", "ratio_PO"]].median()
+    failed = (raw.groupby(keys, sort=False).size()
+              - ok.groupby(keys, sort=False).size()).reindex(medians.index, fill_value=0)
     rows = []
-    for values, part in raw.groupby(keys, sort=False):
-        values = values if isinstance(values, tuple) else (values,)
-        setting = dict(zip(keys, values, strict=True))
+    for _, row in stats.iterrows():
+        setting = {k: row[k] for k in keys}
+        index = tuple(setting.values()) if len(keys) > 1 else setting[keys[0]]
+        med = medians.loc[index]
         ref = paper.get((setting.get("dev_prob"), setting["alpha3"]), (np.nan,) * 6)
         rows.append({
             **setting,
-            "reps": len(part),
-            "rare %": part["rare_pct"].mean(),
+            "reps": int(row["mse_PRESTO_count"]),
+            "failed": int(failed.loc[index]),
+            "rare %": row["rare_pct_mean"],
             "paper rare %": ref[0],
-            **{f"{m} median": part[f"mse_{m}"].median() for m in METHODS},
-            **{f"paper {m}": ref[1 + i] for i, m in enumerate(METHODS)},
-            "PRESTO/Logit": (part["mse_PRESTO"] / part["mse_Logit"]).median(),
+            "PRESTO/Logit": med["ratio_Logit"],
+            "P/L se": _median_se(_part(ok, keys, index)["ratio_Logit"]),
             "paper P/L": ref[4],
-            "PRESTO/PO": (part["mse_PRESTO"] / part["mse_PO"]).median(),
+            "PRESTO/PO": med["ratio_PO"],
+            "P/PO se": _median_se(_part(ok, keys, index)["ratio_PO"]),
             "paper P/PO": ref[5],
+            **{f"{m} median": med[f"mse_{m}"] for m in METHODS},
+            **{f"paper {m}": ref[1 + i] for i, m in enumerate(METHODS)},
+            **{f"{m} mean": row[f"mse_{m}_mean"] for m in METHODS},
+            **{f"{m} mcse": row[f"mse_{m}_mcse"] for m in METHODS},
+            "mean P/L": row["ratio_Logit_mean"],
+            "mean P/L mcse": row["ratio_Logit_mcse"],
+            "mean P/PO": row["ratio_PO_mean"],
+            "mean P/PO mcse": row["ratio_PO_mcse"],
         })
     return pd.DataFrame(rows)
 
@@ -126,7 +169,9 @@ def _box_figure(raw, keys, metric_prefix, ylabel):
 
 SYNTHETIC_NOTES = (
     "MSE of the estimated rare-class probability over the training rows (in sample, "
-    "as in the paper). Ratios are medians of per-replication ratios. Paper values "
+    "as in the paper). Ratios are medians of per-replication ratios (se: bootstrap "
+    "standard error of the median); means with Monte Carlo standard errors come from "
+    "statlogit.simulation.summarize. Paper values "
     "were read from its figures; its lambda came from a cross-validation that "
     "predicted with the wrong slopes (method notes 2.5), and it used the multiclass "
     "Brier score; ours uses the rare-class Brier score with correct held-out "
@@ -134,31 +179,60 @@ SYNTHETIC_NOTES = (
 )
 
 
-def _synthetic_study(design, grid, reps, n_jobs, seed):
-    raw = monte_carlo(_synthetic_replication, reps, grid=grid, seed=seed,
-                      n_jobs=n_jobs)
+#: Replications run in blocks of this many per setting; block ``b`` is seeded by
+#: ``SeedSequence([seed, b])``, so the first ``N`` replications (``N`` a multiple of
+#: the block) are the same in every longer run, and a long run can be stopped and
+#: summarised after any block (``synthetic_block``).
+BLOCK = 25
+
+
+def synthetic_grid(design, quick=False):
+    """The paper's settings of the sparse (Section 4.1) or dense (4.2) design."""
+    if design == "sparse":
+        return {"design": ["sparse"],
+                "dev_prob": [0.5] if quick else [1 / 3, 0.5],
+                "alpha3": [5.0, 6.0] if quick else [5.0, 5.5, 6.0]}
+    return {"design": ["dense"], "alpha3": [4.5, 6.0] if quick else [4.5, 5.0, 5.5, 6.0]}
+
+
+def synthetic_block(design, block, size, *, n_jobs=None, seed=0, quick=False):
+    """Replications ``block * BLOCK ... + size - 1`` of every setting (tidy frame)."""
+    # a replication that raises is recorded (``error`` column) and left out of the
+    # table, so one failure cannot lose a long run
+    raw = monte_carlo(_synthetic_replication, size, grid=synthetic_grid(design, quick),
+                      seed=np.random.SeedSequence([seed, block]), n_jobs=n_jobs,
+                      on_error="record")
+    raw["rep"] += block * BLOCK
+    return raw
+
+
+def synthetic_result(design, raw):
+    """Table (beside the paper's numbers) and figure of a tidy frame of blocks."""
     keys = ["dev_prob", "alpha3"] if design == "sparse" else ["alpha3"]
+    raw = raw.sort_values([*keys, "rep"], kind="stable").reset_index(drop=True)
     paper = PAPER_SPARSE if design == "sparse" else PAPER_DENSE
     table = _synthetic_table(raw, keys, paper)
     figure = _box_figure(raw, keys, "mse_", "rare-probability MSE")
     return StudyResult(raw=raw, table=table, figure=figure, notes=SYNTHETIC_NOTES)
 
 
+def _synthetic_study(design, reps, n_jobs, seed, quick):
+    blocks = [synthetic_block(design, b, min(BLOCK, reps - start), n_jobs=n_jobs,
+                              seed=seed, quick=quick)
+              for b, start in enumerate(range(0, reps, BLOCK))]
+    return synthetic_result(design, pd.concat(blocks, ignore_index=True))
+
+
 @study("presto-sparse", reps=700, quick_reps=4)
 def run_sparse(reps, *, n_jobs=None, seed=0, quick=False):
     """PRESTO vs Logit vs PO, sparse differences (paper Section 4.1, Figs 1, 5-7)."""
-    grid = {"design": ["sparse"],
-            "dev_prob": [0.5] if quick else [1 / 3, 0.5],
-            "alpha3": [5.0, 6.0] if quick else [5.0, 5.5, 6.0]}
-    return _synthetic_study("sparse", grid, reps, n_jobs, seed)
+    return _synthetic_study("sparse", reps, n_jobs, seed, quick)
 
 
 @study("presto-dense", reps=700, quick_reps=4)
 def run_dense(reps, *, n_jobs=None, seed=0, quick=False):
     """PRESTO vs Logit vs PO, dense differences (paper Section 4.2, Figs 2, 8-9)."""
-    grid = {"design": ["dense"],
-            "alpha3": [4.5, 6.0] if quick else [4.5, 5.0, 5.5, 6.0]}
-    return _synthetic_study("dense", grid, reps, n_jobs, seed)
+    return _synthetic_study("dense", reps, n_jobs, seed, quick)
 
 
 # ---------------------------------------------------------------- soup

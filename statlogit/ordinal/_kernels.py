@@ -216,7 +216,7 @@ def neg_loglik_derivatives(eta, y, link=LOGIT):
     return weighted_derivatives(eta, y, np.ones(eta.shape[0]), link)
 
 
-def weighted_derivatives(eta, y, weights, link):
+def weighted_derivatives(eta, y, weights, link, with_value=True):
     r""":func:`neg_loglik_derivatives` of :math:`\sum_i w_i (-\log p_i)`.
 
     With :math:`P = F(b) - F(a)` (:math:`F(a) = 0` for the first class,
@@ -224,14 +224,17 @@ def weighted_derivatives(eta, y, weights, link):
     :math:`s = F''/F'`: the gradient is :math:`(r_a, -r_b)` and the Hessian
     :math:`s(a) r_a + r_a^2`, :math:`-s(b) r_b + r_b^2`, :math:`-r_a r_b` (off
     the diagonal). The logit link uses the closed forms in sigmoids, in its own
-    compiled loop (the default model never compiles the other links).
+    compiled loop (the default model never compiles the other links), which skips
+    the logarithms of the value when ``with_value`` is False (the value is then 0,
+    or ``inf`` outside the domain).
     """
     n, m = eta.shape
     grad = np.zeros((n, m))
     hess_diag = np.zeros((n, m))
     hess_off = np.zeros((n, max(m - 1, 0)))
     if link == LOGIT:
-        total = _logit_derivatives(eta, y, weights, grad, hess_diag, hess_off)
+        total = _logit_derivatives(eta, y, weights, grad, hess_diag, hess_off,
+                                   with_value)
     else:
         total = _link_derivatives(eta, y, weights, link, grad, hess_diag, hess_off)
     if not total < np.inf:
@@ -251,13 +254,42 @@ def _weigh_row(w, grad, hess_diag, hess_off):
 
 
 @njit
-def _logit_derivatives(eta, y, weights, grad, hess_diag, hess_off):
+def _logit_derivatives(eta, y, weights, grad, hess_diag, hess_off, with_value):
+    r"""The logit link's rows, sharing exponentials: with :math:`d = b - a` and
+    :math:`q = 1/(e^d - 1)`, :math:`\log(1 - e^{-d}) = -\log(1 + q)`. Without
+    ``with_value`` only the exponentials are computed (value 0). Indexed directly
+    (row views cost more than the arithmetic)."""
     if not crossing_free(eta):
         return np.inf
+    m = eta.shape[1]
     total = 0.0
     for i in range(eta.shape[0]):
-        total += weights[i] * _logit_row(eta[i], y[i], grad[i], hess_diag[i], hess_off[i])
-        _weigh_row(weights[i], grad[i], hess_diag[i], hess_off[i])
+        c = y[i]
+        w = weights[i]
+        if c == 0:
+            value, s_neg, s = _softplus_sigmoids(-eta[i, 0], with_value)
+            grad[i, 0] = -w * s_neg
+            hess_diag[i, 0] = w * (s * s_neg)
+        elif c == m:
+            value, s, s_neg = _softplus_sigmoids(eta[i, m - 1], with_value)
+            grad[i, m - 1] = w * s
+            hess_diag[i, m - 1] = w * (s * s_neg)
+        else:
+            a = eta[i, c - 1]
+            b = eta[i, c]
+            if not b > a:
+                return np.inf
+            soft_a, sa, sa_neg = _softplus_sigmoids(a, with_value)
+            soft_b, sb, sb_neg = _softplus_sigmoids(b, with_value)
+            q = 1.0 / math.expm1(b - a)
+            curv = q * (1.0 + q)
+            grad[i, c - 1] = w * (sa + q)
+            grad[i, c] = w * (-sb_neg - q)
+            hess_diag[i, c - 1] = w * (sa * sa_neg + curv)
+            hess_diag[i, c] = w * (sb * sb_neg + curv)
+            hess_off[i, c - 1] = w * -curv
+            value = -(b - soft_a - soft_b - math.log1p(q)) if with_value else 0.0
+        total += w * value
     return total
 
 
@@ -274,45 +306,14 @@ def _link_derivatives(eta, y, weights, link, grad, hess_diag, hess_off):
 
 
 @njit
-def _softplus_sigmoids(x):
-    r""":math:`(\log(1 + e^x), \sigma(x), \sigma(-x))` from one exponential."""
+def _softplus_sigmoids(x, with_value=True):
+    r""":math:`(\log(1 + e^x), \sigma(x), \sigma(-x))` from one exponential (the
+    first 0 without ``with_value``)."""
     if x >= 0.0:
         e = math.exp(-x)
-        return x + math.log1p(e), 1.0 / (1.0 + e), e / (1.0 + e)
+        return (x + math.log1p(e) if with_value else 0.0), 1.0 / (1.0 + e), e / (1.0 + e)
     e = math.exp(x)
-    return math.log1p(e), e / (1.0 + e), 1.0 / (1.0 + e)
-
-
-@njit
-def _logit_row(eta_row, c, grad, hess_diag, hess_off):
-    r"""Value, gradient and Hessian of one row (logit link), sharing exponentials:
-    with :math:`d = b - a` and :math:`q = 1/(e^d - 1)`,
-    :math:`\log(1 - e^{-d}) = -\log(1 + q)`."""
-    m = eta_row.shape[0]
-    if c == 0:
-        value, s_neg, s = _softplus_sigmoids(-eta_row[0])
-        grad[0] = -s_neg
-        hess_diag[0] = s * s_neg
-        return value
-    if c == m:
-        value, s, s_neg = _softplus_sigmoids(eta_row[m - 1])
-        grad[m - 1] = s
-        hess_diag[m - 1] = s * s_neg
-        return value
-    a = eta_row[c - 1]
-    b = eta_row[c]
-    if not b > a:
-        return np.inf
-    soft_a, sa, sa_neg = _softplus_sigmoids(a)
-    soft_b, sb, sb_neg = _softplus_sigmoids(b)
-    q = 1.0 / math.expm1(b - a)
-    curv = q * (1.0 + q)
-    grad[c - 1] = sa + q
-    grad[c] = -sb_neg - q
-    hess_diag[c - 1] = sa * sa_neg + curv
-    hess_diag[c] = sb * sb_neg + curv
-    hess_off[c - 1] = -curv
-    return -(b - soft_a - soft_b - math.log1p(q))
+    return (math.log1p(e) if with_value else 0.0), e / (1.0 + e), 1.0 / (1.0 + e)
 
 
 @njit

@@ -16,8 +16,8 @@ probability); the barrier used to finish fits on its boundary is
 already guards (each row's terms weighted by :math:`w_i`, so integer weights
 are repeated rows also for the barrier). The exact gradient and Hessian come from
 the per-row derivatives in :math:`\eta` (numba kernels in
-:mod:`statlogit.ordinal._kernels`) and the weighted Gram matrices (numba for few
-features, BLAS class by class for many); a Hessian costs :math:`O(n p^2 K)`.
+:mod:`statlogit.ordinal._kernels`) and the weighted Gram matrices (numba for small
+problems, BLAS class by class otherwise); a Hessian costs :math:`O(n p^2 K)`.
 """
 
 import numpy as np
@@ -36,6 +36,7 @@ from statlogit.ordinal._kernels import (
 
 LINKS = {"logit": LOGIT, "probit": PROBIT, "cloglog": CLOGLOG}
 BLAS_MIN_FEATURES = 48
+BLAS_MIN_WORK = 3e4
 BARRIER_CURVATURE_FLOOR = 1e-6
 
 
@@ -90,11 +91,21 @@ class CumulativeLinkLoss:
         self.n = float(self.weights.sum())
         self.shape = (self.n_boundaries, X.shape[1] + 1)
         self._rows = [np.flatnonzero(y == c) for c in range(n_classes)]
-        self._design_by_class = None
+        self._by_class = (X.shape[1] >= BLAS_MIN_FEATURES
+                          or X.shape[0] * (X.shape[1] + 1) ** 2 >= BLAS_MIN_WORK)
+        self._designs = None
         self._mask = None
-        if X.shape[1] >= BLAS_MIN_FEATURES:
-            self._design_by_class = [
-                np.hstack([np.ones((rows.size, 1)), X[rows]]) for rows in self._rows]
+        self._last = None  # (theta, eta) of the last derivatives() call
+        self._trial = None  # (theta, eta, likelihood) of the last value() call
+
+    @property
+    def _design_by_class(self):
+        """``[1, X]`` split by class (built at the first Hessian that uses it), or
+        None when the compiled single pass is used."""
+        if self._by_class and self._designs is None:
+            self._designs = [np.hstack([np.ones((rows.size, 1)), self.X[rows]])
+                             for rows in self._rows]
+        return self._designs if self._by_class else None
 
     # ------------------------------------------------------------ the solver's protocol
 
@@ -105,6 +116,33 @@ class CumulativeLinkLoss:
     def value(self, theta, barrier=0.0):
         """Mean negative log-likelihood, plus the crossing barrier when ``barrier > 0``."""
         eta = self.eta(theta)
+        total = weighted_neg_loglik(eta, self.y, self.weights, self._code)
+        # a line search's accepted point is where the derivatives are asked next
+        self._trial = (np.array(theta, dtype=np.float64), eta, total)
+        if barrier > 0.0 and np.isfinite(total):
+            total += self._barrier_terms(eta, barrier, False)[0]
+        return total / self.n
+
+    def line(self, theta, direction):
+        r"""``phi(t, barrier)``: :meth:`value` at ``theta + t * direction``.
+
+        The linear predictors are linear in ``theta``, so both ends are computed once
+        and each value costs :math:`O(nK)` instead of a product with X (the solver's
+        line searches along boundary-limited directions call it many times).
+        """
+        base, rate = self._eta_at(theta), self.eta(direction)
+        return lambda t, barrier=0.0: self._value_at(base + t * rate, barrier)
+
+    def _eta_at(self, theta):
+        """:meth:`eta`, reusing that of the last :meth:`derivatives` point (the solver
+        asks for the step bound and the line there right after; ``_last`` is
+        ``(theta, eta)`` or, without a barrier, ``(theta, eta, derivatives)``)."""
+        last = self._last
+        if last is not None and np.array_equal(last[0], theta):
+            return last[1]
+        return self.eta(theta)
+
+    def _value_at(self, eta, barrier):
         total = weighted_neg_loglik(eta, self.y, self.weights, self._code)
         if barrier > 0.0 and np.isfinite(total):
             total += self._barrier_terms(eta, barrier, False)[0]
@@ -117,9 +155,21 @@ class CumulativeLinkLoss:
         ``barrier``: the likelihood plus :math:`-(\mu/W)\sum \log(\eta_{i,k+1} -
         \eta_{ik})` over the crossing gaps that no likelihood term already guards.
         """
-        eta = self.eta(theta)
-        value, g_eta, h_diag, h_off = weighted_derivatives(eta, self.y, self.weights,
-                                                           self._code)
+        last = self._last
+        if (barrier == 0.0 and last is not None and len(last) == 3
+                and np.array_equal(last[0], theta)):
+            return last[2]  # asked again at the solution (standard errors)
+        trial = self._trial
+        if trial is not None and np.array_equal(trial[0], theta):
+            eta, known = trial[1], trial[2]
+            _, g_eta, h_diag, h_off = weighted_derivatives(
+                eta, self.y, self.weights, self._code, with_value=False)
+            value = known if np.isfinite(_) else np.inf
+        else:
+            eta = self.eta(theta)
+            value, g_eta, h_diag, h_off = weighted_derivatives(eta, self.y, self.weights,
+                                                               self._code)
+        self._last = (np.array(theta, dtype=np.float64), eta)
         if not np.isfinite(value):
             return value, None, None
         if barrier > 0.0:
@@ -127,16 +177,15 @@ class CumulativeLinkLoss:
             value += extra
             g_eta[:, :-1] -= g_gap
             g_eta[:, 1:] += g_gap
-            h_diag[:, :-1] += h_gap
-            h_diag[:, 1:] += h_gap
-            h_off -= h_gap
             return (value / self.n, self._gradient(g_eta),
-                    self._hessian(h_diag, h_off, dense=True))
-        return value / self.n, self._gradient(g_eta), self._hessian(h_diag, h_off)
+                    self._barrier_hessian(h_diag, h_off, h_gap))
+        out = value / self.n, self._gradient(g_eta), self._hessian(h_diag, h_off)
+        self._last = (*self._last, out)
+        return out
 
     def largest_step(self, theta, direction):
         """Largest t keeping every row's cumulative predictors increasing (eta is linear)."""
-        gaps = np.diff(self.eta(theta), axis=1)
+        gaps = np.diff(self._eta_at(theta), axis=1)
         rates = np.diff(self.eta(direction), axis=1)
         closing = rates < 0
         if not np.any(closing):
@@ -145,7 +194,7 @@ class CumulativeLinkLoss:
 
     def min_gap(self, theta):
         """Smallest crossing gap guarded by the barrier (``inf`` if there is none)."""
-        gaps = np.diff(self.eta(theta), axis=1)
+        gaps = np.diff(self._eta_at(theta), axis=1)
         return float(np.min(gaps[self._barrier_mask(gaps.shape)], initial=np.inf))
 
     def barrier_weight(self):
@@ -202,27 +251,53 @@ class CumulativeLinkLoss:
         grad[:, 1:] = reverse_cumsum(g_eta.T @ self.X, axis=0)
         return (grad / self.n).ravel()
 
-    def _hessian(self, h_diag, h_off, dense=False):
-        """Exact Hessian in ``theta``, from the per-boundary Gram blocks.
+    def _hessian(self, h_diag, h_off):
+        """Exact Hessian in ``theta``, from the per-boundary Gram blocks."""
+        if self._design_by_class:
+            return self._from_blocks(self._blocks_by_class(h_diag, h_off))
+        return self._from_blocks(self._blocks_numba(self.X, h_diag, h_off))
 
-        ``dense``: the curvature is not confined to a row's own class boundaries
-        (barrier terms), so the class-by-class shortcut does not apply.
+    def _barrier_hessian(self, h_diag, h_off, h_gap):
+        """The Hessian with the barrier's curvature ``h_gap`` on the crossing gaps.
+
+        The barrier puts curvature on boundaries other than a row's own class, so the
+        class-by-class shortcut does not cover it: the rows that carry it (curvatures
+        below a floor are dropped, so near the end of a polish only a few do) add one
+        Gram matrix per gap.
         """
+        if not self._design_by_class:
+            h_diag[:, :-1] += h_gap
+            h_diag[:, 1:] += h_gap
+            h_off -= h_gap
+            return self._hessian(h_diag, h_off)
+        blocks = self._blocks_by_class(h_diag, h_off)
+        rows = np.flatnonzero(np.any(h_gap != 0.0, axis=1))
+        if rows.size:
+            # gap k's curvature c: + Gram(c) on blocks (k, k) and (k+1, k+1), - on
+            # (k, k+1) and (k+1, k)
+            design = np.hstack([np.ones((rows.size, 1)), self.X[rows]])
+            for k, gram in enumerate(_grams(design, h_gap[rows])):
+                blocks[k, :, k, :] += gram
+                blocks[k + 1, :, k + 1, :] += gram
+                blocks[k, :, k + 1, :] -= gram
+                blocks[k + 1, :, k, :] -= gram
+        return self._from_blocks(blocks)
+
+    def _from_blocks(self, hess):
+        """Blocks in the boundaries' slopes -> Hessian in the differences ``psi``
+        (reverse cumulative sums over the boundaries of the slope rows and columns,
+        in place)."""
         m, q = self.shape
-        if self._design_by_class and dense:
-            hess = self._blocks_dense(h_diag, h_off)
-        elif self._design_by_class:
-            hess = self._blocks_by_class(h_diag, h_off)
-        else:
-            hess = self._blocks_numba(h_diag, h_off)
-        hess[:, 1:] = reverse_cumsum(hess[:, 1:], axis=0)
-        hess[:, :, :, 1:] = reverse_cumsum(hess[:, :, :, 1:], axis=2)
+        for k in range(m - 2, -1, -1):
+            hess[k, 1:] += hess[k + 1, 1:]
+        for k in range(m - 2, -1, -1):
+            hess[:, :, k, 1:] += hess[:, :, k + 1, 1:]
         return np.ascontiguousarray(hess.reshape(m * q, m * q) / self.n)
 
-    def _blocks_numba(self, h_diag, h_off):
-        """Few features: one numba pass over the rows (call overhead dominates)."""
+    def _blocks_numba(self, X, h_diag, h_off):
+        """Few rows or features: one numba pass over the rows of ``X``."""
         m, q = self.shape
-        grams = weighted_grams(self.X, np.ascontiguousarray(np.hstack([h_diag, h_off])))
+        grams = weighted_grams(X, np.ascontiguousarray(np.hstack([h_diag, h_off])))
         hess = np.zeros((m, q, m, q))
         for k in range(m):
             hess[k, :, k, :] = grams[k]
@@ -230,30 +305,24 @@ class CumulativeLinkLoss:
             hess[k, :, k + 1, :] = hess[k + 1, :, k, :] = grams[m + k]
         return hess
 
-    def _blocks_dense(self, h_diag, h_off):
-        """Many features, curvature on every boundary of every row: BLAS per block."""
-        m, q = self.shape
-        design = np.hstack([np.ones((self.X.shape[0], 1)), self.X])
-        hess = np.zeros((m, q, m, q))
-        for k in range(m):
-            hess[k, :, k, :] = _gram(design, h_diag[:, k])
-        for k in range(m - 1):
-            hess[k, :, k + 1, :] = hess[k + 1, :, k, :] = _gram(design, h_off[:, k])
-        return hess
-
     def _blocks_by_class(self, h_diag, h_off):
-        """Many features: BLAS class by class, since a row of class ``c`` only has
-        curvature in boundaries ``c-1`` and ``c``."""
+        """Enough rows or features: BLAS class by class, since a row of class ``c``
+        only has curvature in boundaries ``c-1`` and ``c`` (one product per class for
+        its two or three weighted Gram matrices)."""
         m, q = self.shape
         hess = np.zeros((m, q, m, q))
         for c, (rows, design) in enumerate(zip(self._rows, self._design_by_class,
                                                strict=True)):
-            if c > 0:
-                hess[c - 1, :, c - 1, :] += _gram(design, h_diag[rows, c - 1])
-            if c < m:
-                hess[c, :, c, :] += _gram(design, h_diag[rows, c])
-            if 0 < c < m:
-                off = _gram(design, h_off[rows, c - 1])
+            if c == 0:
+                hess[0, :, 0, :] += _grams(design, h_diag[rows, :1])[0]
+            elif c == m:
+                hess[m - 1, :, m - 1, :] += _grams(design, h_diag[rows, m - 1:])[0]
+            else:
+                weights = np.column_stack([h_diag[rows, c - 1], h_diag[rows, c],
+                                           h_off[rows, c - 1]])
+                low, high, off = _grams(design, weights)
+                hess[c - 1, :, c - 1, :] += low
+                hess[c, :, c, :] += high
                 hess[c - 1, :, c, :] = off
                 hess[c, :, c - 1, :] = off
         return hess
@@ -261,6 +330,13 @@ class CumulativeLinkLoss:
 
 def _gram(design, weights):
     return design.T @ (design * weights[:, None])
+
+
+def _grams(design, weights):
+    """``[design.T @ diag(w) @ design for w in weights.T]`` in one matrix product."""
+    n, q = design.shape
+    scaled = (design[:, None, :] * weights[:, :, None]).reshape(n, -1)
+    return (design.T @ scaled).reshape(q, weights.shape[1], q).transpose(1, 0, 2)
 
 
 class ParallelLinkLoss(CumulativeLinkLoss):
@@ -275,7 +351,7 @@ class ParallelLinkLoss(CumulativeLinkLoss):
     def __init__(self, X, y, n_classes, *, link="logit", sample_weight=None):
         super().__init__(X, y, n_classes, link=link, sample_weight=sample_weight)
         self.shape = (self.n_boundaries + X.shape[1],)
-        self._design_by_class = None
+        self._by_class = False
 
     def full_theta(self, x):
         """The same point in the difference parametrisation ``(K-1, p+1)``."""
@@ -317,7 +393,7 @@ class ParallelLinkLoss(CumulativeLinkLoss):
         rows, columns = row_column_sums(g_eta)
         return np.r_[columns, self.X.T @ rows] / self.n
 
-    def _hessian(self, h_diag, h_off, dense=False):
+    def _hessian(self, h_diag, h_off):
         m = self.n_boundaries
         total, columns, diag_sums, off_sums = parallel_curvature(h_diag, h_off)
         hess = np.zeros((m + self.X.shape[1],) * 2)

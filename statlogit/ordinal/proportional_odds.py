@@ -108,7 +108,7 @@ class ProportionalOddsClassifier(OrdinalPredictorMixin, PlotMixin, WaldInference
         self.intercept_, coef = problem.original(result)
         self.coef_ = coef[0]
         self.n_iter_ = result.n_iter
-        self.loglik_ = -problem.loss.value(result.theta) * problem.loss.n
+        self.loglik_ = -result.objective * problem.loss.n  # unpenalised: the mean NLL
         self.n_obs_ = problem.loss.X.shape[0]  # rows of positive weight
         self.cov_ = self._covariance(problem, result.x, cov_type, groups)
         self.std_errors_ = pd.Series(np.sqrt(np.diag(self.cov_)),

@@ -28,7 +28,10 @@ The solver knows nothing about the model. The ``loss`` object supplies
     the barrier's duality-gap bound per unit of ``barrier`` (number of barrier terms
     over the loss's normaliser; 0 when there are none);
 ``interior_point()``
-    a strictly feasible point the polish steps back towards.
+    a strictly feasible point the polish steps back towards;
+``line(x, direction)`` (optional)
+    ``phi(t, barrier)``, the value at ``x + t * direction``, cheaper than ``value``
+    (the barrier line search towards the wall calls it a dozen times).
 """
 
 from dataclasses import dataclass
@@ -44,17 +47,23 @@ __all__ = ["ProxNewtonResult", "prox_newton"]
 ARMIJO = 0.25
 MAX_HALVINGS = 60
 MAX_SWEEPS = 1_000
-RECENTER = 0.5
+RECENTER = 0.1
 WARM_RECENTER = 1e-8
 TIGHT = 1e-3
 STALL = 1e-12
-BARRIER_START = 1e-3
+STALL_SHRINK = 0.1
+QUADRATIC = 0.1
+BARRIER_START = 1e-5
 BARRIER_SHRINK = 100.0
 BARRIER_GAP = 1e-9
 BARRIER_BOUNDARY_FRACTION = 0.99
 BOUNDARY_GAP = 1e-6
-BARRIER_SWEEPS = 100
+BARRIER_SWEEPS = 3
 STAGE_TOL = 1e-3
+GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
+BOUNDARY_SEARCH_RANGE = 1e-12
+BARRIER_DECREMENT = 1e-12
+BOUNDARY_SEARCH_STEPS = 8
 
 
 @dataclass
@@ -83,6 +92,18 @@ class _Smooth:
         if self.ridge is not None:
             value += 0.5 * float(self.ridge @ (x * x))
         return value
+
+    def line(self, x, direction):
+        """``phi(t, barrier)``: :meth:`value` at ``x + t * direction`` (the loss's own
+        cheap ``line`` when it has one)."""
+        along = getattr(self.loss, "line", None)
+        if along is None:
+            return lambda t, barrier=0.0: self.value(x + t * direction, barrier)
+        phi = along(x, direction)
+        if self.ridge is None:
+            return phi
+        return lambda t, barrier=0.0: phi(t, barrier) + 0.5 * float(
+            self.ridge @ ((x + t * direction) ** 2))
 
     def derivatives(self, x, barrier=0.0):
         value, grad, hess = self.loss.derivatives(x, barrier)
@@ -113,7 +134,9 @@ def prox_newton(loss, weights, x0, *, ridge=None, tol, max_iter, polish=True,
     ridge : ndarray of shape (d,), optional
         Ridge weights :math:`r_j \\ge 0`.
     tol : float
-        Stop when the Newton direction's largest entry is at most ``tol``.
+        Stop when the Newton direction's largest entry is at most ``tol`` (without a
+        barrier also after a full step in the quadratic phase whose successor is
+        predicted below ``tol / 10``; see :func:`_converges`).
     max_iter : int
         Total Newton iterations, the polish's included.
     polish : bool
@@ -145,11 +168,13 @@ def _objective(smooth, x, weights):
     return smooth.value(x) + _penalty(x, weights)
 
 
-def _newton(smooth, weights, x0, *, tol, max_iter, barrier=0.0):
+def _newton(smooth, weights, x0, *, tol, max_iter, barrier=0.0, decrement=np.inf):
     """The proximal-Newton loop on the smooth part (+ ``barrier``) + penalty.
 
     Without a barrier it exits flagging ``at_boundary`` on a stall against the
-    domain's boundary; with one the barrier keeps iterates away from it.
+    domain's boundary; with one the barrier keeps iterates away from it. It stops
+    when the direction's largest entry is at most ``tol`` and the model's decrease
+    at most ``decrement`` relative to the objective.
     """
     x = x0.copy()
     value, grad, hess = smooth.derivatives(x, barrier)
@@ -157,6 +182,7 @@ def _newton(smooth, weights, x0, *, tol, max_iter, barrier=0.0):
         raise ValueError("The starting point is outside the loss's domain.")
     objective = value + _penalty(x, weights)
     converged, at_boundary, n_iter, residual, step = False, False, 0, np.inf, np.nan
+    last_largest = previous_residual = np.inf
     while n_iter < max_iter:
         n_iter += 1
         if barrier:
@@ -165,10 +191,10 @@ def _newton(smooth, weights, x0, *, tol, max_iter, barrier=0.0):
             target, _ = lasso_qp_cd(hess, grad, x, x, weights, 0.1 * tol, MAX_SWEEPS)
         direction = target - x
         residual = float(np.max(np.abs(direction), initial=0.0))
-        if residual <= tol:
+        decrease = grad @ direction + _penalty(target, weights) - (objective - value)
+        if residual <= tol and -decrease <= decrement * max(1.0, abs(objective)):
             converged = True
             break
-        decrease = grad @ direction + _penalty(target, weights) - (objective - value)
         if not decrease < -1e-14 * max(1.0, abs(objective)):
             # The model's decrease is below the objective's rounding: the line search
             # cannot see it, but the Newton step still refines x (flat directions,
@@ -181,18 +207,51 @@ def _newton(smooth, weights, x0, *, tol, max_iter, barrier=0.0):
             break
         largest = smooth.loss.largest_step(x, direction)
         fraction = BARRIER_BOUNDARY_FRACTION if barrier else 0.99
-        step = _line_search(smooth, weights, x, direction, objective, decrease,
-                            min(1.0, fraction * largest), barrier)
+        step = None
+        if barrier and largest < 1.0:
+            step = _boundary_step(smooth, weights, x, direction, largest, objective,
+                                  barrier)
+        if step is None:
+            step = _line_search(smooth, weights, x, direction, objective, decrease,
+                                min(1.0, fraction * largest), barrier)
         if step is None:
             break
         x = x + step * direction
+        scale = max(1.0, abs(objective))
+        if step == 1.0 and not barrier and _converges(
+                residual, previous_residual, decrease, tol=tol,
+                decrement=decrement * scale):
+            objective = smooth.value(x) + _penalty(x, weights)
+            converged = True
+            break
+        previous_residual = residual
         value, grad, hess = smooth.derivatives(x, barrier)
         previous, objective = objective, value + _penalty(x, weights)
-        if (barrier == 0.0 and largest < 1.0
-                and previous - objective <= STALL * max(1.0, abs(objective))):
+        # without a barrier, a stall against the boundary: no progress, or a second
+        # boundary-cut step at a fraction of the first (a gap closing geometrically)
+        if barrier == 0.0 and largest < 1.0 and (
+                previous - objective <= STALL * max(1.0, abs(objective))
+                or largest < STALL_SHRINK * last_largest):
             converged = at_boundary = True
             break
+        last_largest = largest
     return ProxNewtonResult(x, n_iter, converged, residual, step, objective, at_boundary)
+
+
+def _converges(residual, previous, decrease, *, tol, decrement):
+    r"""Whether a full Newton step of size ``residual`` ends the iteration.
+
+    In the quadratic phase (the step at most ``QUADRATIC`` times the previous one)
+    the next direction is predicted as :math:`r_k^3 / r_{k-1}^2`; when that is below
+    ``tol / 10`` (and the model decrease, which falls with its square, below
+    ``decrement``) the point after the step is more accurate than the one at which
+    a computed direction of size ``tol`` would stop, so the Hessian that would only
+    confirm it is not formed.
+    """
+    if not (np.isfinite(previous) and residual <= QUADRATIC * previous):
+        return False
+    predicted = residual * (residual / previous) ** 2
+    return predicted <= 0.1 * tol and -decrease * (predicted / residual) ** 2 <= decrement
 
 
 def _barrier_polish(smooth, weights, start, *, tol, max_iter, warm=False):
@@ -226,8 +285,11 @@ def _barrier_polish(smooth, weights, start, *, tol, max_iter, warm=False):
     n_iter, stage, final = start.n_iter, None, False
     while n_iter < max_iter:
         final = mu <= last
+        # the last stage also needs a small decrease: the barrier's stiff curvature
+        # (mu / gap^2) keeps directions short while the model still promises one
         stage = _newton(smooth, weights, x, tol=tol if final else max(tol, STAGE_TOL),
-                        max_iter=max_iter - n_iter, barrier=mu)
+                        max_iter=max_iter - n_iter, barrier=mu,
+                        decrement=BARRIER_DECREMENT if final else np.inf)
         x, n_iter = stage.x, n_iter + stage.n_iter
         if final:
             break
@@ -307,6 +369,50 @@ def _solve_psd(matrix, rhs):
         pass
     cutoff = np.finfo(np.float64).eps * matrix.shape[0]
     return np.linalg.lstsq(matrix, rhs, rcond=cutoff)[0]
+
+
+def _boundary_step(smooth, weights, x, direction, largest, objective, barrier):
+    r"""The minimising step along a barrier direction that the domain cuts short.
+
+    With a barrier, a direction that would cross the boundary at ``largest < 1``
+    (a gap the quadratic model does not yet see closing) gives a convex objective
+    on :math:`(0, \text{largest})` that rises to infinity at the wall. Its minimiser
+    is found by golden section in :math:`\log(\text{largest} - t)`, the distance to
+    the wall, so that the closing gap lands at its barrier equilibrium in one step
+    instead of shrinking by the boundary fraction per iteration (three or four
+    Newton iterations per newly active gap). ``None`` if that is no descent (the
+    caller backtracks instead).
+    """
+    phi = smooth.line(x, direction)
+
+    def value(log_distance):
+        t = largest - np.exp(log_distance)
+        return phi(t, barrier) + _penalty(x + t * direction, weights)
+
+    low, high = np.log(largest) + np.log(BOUNDARY_SEARCH_RANGE), np.log(largest)
+    a, b = high - GOLDEN * (high - low), low + GOLDEN * (high - low)
+    fa, fb = value(a), value(b)
+    for _ in range(BOUNDARY_SEARCH_STEPS):
+        if fa < fb:
+            high, b, fb = b, a, fa
+            a = high - GOLDEN * (high - low)
+            fa = value(a)
+        else:
+            low, a, fa = a, b, fb
+            b = low + GOLDEN * (high - low)
+            fb = value(b)
+    step = float(largest - np.exp(a if fa < fb else b))
+    # the step's point recomputed from x (not from the predictors along the line,
+    # which round differently a hair from the wall) must be inside and lower
+    candidate = x + step * direction
+    if not smooth.value(candidate, barrier) + _penalty(candidate, weights) < objective:
+        return None
+    # gaps already near the wall shrink no faster than the boundary fraction lets
+    # them (the search is for gaps the model does not see closing yet)
+    loss = smooth.loss
+    if loss.min_gap(candidate) < (1.0 - BARRIER_BOUNDARY_FRACTION) * loss.min_gap(x):
+        return None
+    return step
 
 
 def _line_search(smooth, weights, x, direction, objective, decrease, step, barrier=0.0):
