@@ -84,6 +84,8 @@ def load_all():
 
 def _cell(value):
     if isinstance(value, float | np.floating):
+        if np.isnan(value):
+            return "—"  # not available (e.g. no Monte Carlo SE for an argmin)
         if not np.isfinite(value):
             return str(value)
         return f"{value:.4g}"

@@ -1,8 +1,10 @@
 """The study runner end to end on the example study."""
 
+import numpy as np
 import pandas as pd
 
 from simulations.__main__ import main
+from simulations._registry import markdown_table
 
 
 def test_list_shows_the_example_study(capsys):
@@ -30,3 +32,8 @@ def test_one_replication_is_singular(tmp_path, capsys):
     text = (tmp_path / "ols-coverage.md").read_text()
     assert "1 replication, seed" in text and "1 replications" not in text
     capsys.readouterr()
+
+
+def test_markdown_tables_show_a_missing_value_as_a_dash_not_nan():
+    table = markdown_table(pd.DataFrame({"mc_se": [0.04065, np.nan, np.inf]}))
+    assert table.splitlines()[2:] == ["| 0.04065 |", "| — |", "| inf |"]
