@@ -90,3 +90,7 @@ def test_njit_refuses_parallel_and_fastmath():
 
     with pytest.raises(ValueError, match="parallel/fastmath"):
         njit(parallel=True)
+
+
+def test_lazy_kernels_take_keyword_arguments_as_numba_does():
+    assert common.log1pexp(z=0.5) == pytest.approx(np.logaddexp(0.0, 0.5), rel=1e-15)

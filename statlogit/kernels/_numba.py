@@ -47,8 +47,8 @@ class Kernel:
             self._dispatcher = numba.njit(*self._args, **self._options)(self._py_func)
         return self._dispatcher
 
-    def __call__(self, *args):
-        return self.dispatcher(*args)
+    def __call__(self, *args, **kwargs):
+        return self.dispatcher(*args, **kwargs)
 
     def __getattr__(self, name):
         if name.startswith("_"):
